@@ -1,0 +1,59 @@
+"""RFC 9457 problem details: every error either API answers, with no internal names in it."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from aiohttp import web
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    invalid_params: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    """A problem-details response for `status`."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if invalid_params:
+        body["invalid_params"] = invalid_params
+    return web.json_response(body, status=status, content_type=PROBLEM_JSON, headers=headers)
+
+
+@web.middleware
+async def problem_middleware(
+    request: web.Request, handler: web.Handler
+) -> web.StreamResponse:
+    """Turn aiohttp's own HTTP errors (404, 405, 413 …) and crashes into problem details."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:  # noqa: PLR2004 - redirects and the like pass through
+            raise
+        return problem(exc.status, _detail_for(exc), headers=_kept_headers(exc))
+    except Exception:
+        request.app.logger.exception("unhandled error answering %s %s", request.method, request.path)
+        return problem(500, "The gateway could not handle this request.")
+
+
+def _detail_for(exc: web.HTTPException) -> str:
+    if exc.status == 404:  # noqa: PLR2004
+        return "No such resource."
+    if exc.status == 405:  # noqa: PLR2004
+        return "Method not allowed on this resource."
+    if exc.status == 413:  # noqa: PLR2004
+        return "Request body too large."
+    return exc.reason
+
+
+def _kept_headers(exc: web.HTTPException) -> dict[str, str]:
+    return {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After")}

@@ -1,0 +1,62 @@
+# Shared by scripts/setup, scripts/run and scripts/test. Sourced, not run.
+#
+# The project needs Python >= 3.14.2 (current Home Assistant). Where the host has one, the
+# environment is a plain venv in .venv. Where it does not (Debian 12 hosts), it is a Debian sid
+# userland in a chroot cached outside the checkout, with the checkout bind-mounted at the same path.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RTCC_CACHE=${RTCC_CACHE:-/var/cache/rtcc_share}
+CHROOT="$RTCC_CACHE/sid"
+CHROOT_VENV=/opt/venv
+HOST_VENV="$ROOT/.venv"
+
+say() { printf 'rtcc_share: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 2; }
+
+# A host Python that is new enough, or nothing.
+host_python() {
+  local py
+  for py in python3.14 python3.15 python3; do
+    if command -v "$py" >/dev/null 2>&1 &&
+       "$py" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 14, 2) else 1)' 2>/dev/null; then
+      command -v "$py"; return 0
+    fi
+  done
+  return 1
+}
+
+env_mode() {
+  if [ -n "${RTCC_ENV:-}" ]; then echo "$RTCC_ENV"; return; fi
+  if host_python >/dev/null; then echo venv; else echo chroot; fi
+}
+
+# Environment variables that may cross into the chroot (everything else is left behind, so host
+# settings such as PIP_FIND_LINKS cannot leak in).
+pass_env() {
+  local out=(PATH="$CHROOT_VENV/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+             HOME=/root LANG=C.UTF-8 VIRTUAL_ENV="$CHROOT_VENV" RTCC_ENV=chroot RTCC_ROOT="$ROOT")
+  local v
+  for v in TERM CI GO2RTC_BIN PYTEST_ADDOPTS RTCC_BENCH_N COLUMNS TZ; do
+    [ -n "${!v:-}" ] && out+=("$v=${!v}")
+  done
+  printf '%s\0' "${out[@]}"
+}
+
+# Prints the shell commands (run inside a private mount namespace) that make the chroot usable:
+# kernel file systems, and the checkout and any GO2RTC_BIN at the same paths as on the host.
+chroot_mounts() {
+  cat <<EOF
+set -e
+mount -t proc proc "$CHROOT/proc"
+mount -t sysfs sys "$CHROOT/sys" 2>/dev/null || true
+mount --rbind /dev "$CHROOT/dev"; mount --make-rslave "$CHROOT/dev"
+mount -t tmpfs -o mode=1777 shm "$CHROOT/dev/shm"
+mount -t tmpfs -o mode=1777 tmp "$CHROOT/tmp"
+mkdir -p "$CHROOT$ROOT"; mount --bind "$ROOT" "$CHROOT$ROOT"
+cp /etc/resolv.conf "$CHROOT/etc/resolv.conf" 2>/dev/null || true
+EOF
+  if [ -n "${GO2RTC_BIN:-}" ] && [ -f "$GO2RTC_BIN" ]; then
+    printf 'mkdir -p "%s"; touch "%s"; mount --bind "%s" "%s"\n' \
+      "$CHROOT$(dirname "$GO2RTC_BIN")" "$CHROOT$GO2RTC_BIN" "$GO2RTC_BIN" "$CHROOT$GO2RTC_BIN"
+  fi
+}
