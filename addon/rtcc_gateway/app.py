@@ -15,7 +15,7 @@ from rtcc_gateway.config import GatewayConfig
 from rtcc_gateway.context import GATEWAY_KEY
 from rtcc_gateway.door.rtsp import RtspDoor
 from rtcc_gateway.problems import problem_middleware
-from rtcc_gateway.state_dir import gateway_id, prepare_data_dir
+from rtcc_gateway.state_dir import DataDirError, gateway_id, prepare_data_dir
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -112,8 +112,10 @@ class Gateway:
         try:
             prepare_data_dir(cfg.data_dir)
             self.gateway_id = await asyncio.to_thread(gateway_id, cfg.data_dir)
+        except DataDirError as err:
+            raise StartError(str(err)) from None
         except OSError as err:
-            raise StartError(f"data_dir: {err}") from None
+            raise StartError(f"data_dir: cannot keep the gateway id: {err.strerror}") from None
         tls = self._ssl_context()
         try:
             public = await self._serve_http(

@@ -24,6 +24,7 @@ import yaml
 DAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ID_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 MIN_TOKEN_LENGTH: Final = 16
+MAX_PORT: Final = 65535
 PLACEHOLDER_TOKENS: Final = frozenset({"change-me", "changeme", "secret", "token"})
 
 type ApprovalMode = Literal["ask", "auto"]
@@ -112,7 +113,7 @@ class Policy:
 
 @dataclass(frozen=True, slots=True)
 class Camera:
-    """A camera of the owner's registry; `source` is the only thing that ever reaches a restreamer."""
+    """A camera of the owner's registry; only its `source` ever reaches a restreamer."""
 
     id: str
     label: str
@@ -175,7 +176,7 @@ def _host(value: Any) -> str:
 
 
 def _port(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_PORT:
         raise vol.Invalid("expected a port number from 0 to 65535 (0 picks a free port)")
     return value
 
@@ -412,7 +413,9 @@ def format_path(path: list[Any]) -> str:
 
 def _message(error: vol.Invalid) -> str:
     msg = error.error_message
-    if msg == "extra keys not allowed":
+    # Voluptuous says "not a valid option" for an extra key inside a list item; every vol.In here
+    # carries its own message, so both phrasings mean an unknown field.
+    if msg in ("extra keys not allowed", "not a valid option"):
         return "unknown field"
     if msg == "required key not provided":
         return "required field is missing"
@@ -472,7 +475,12 @@ def _is_loopback(host: str) -> bool:
 
 
 def _cross_checks(data: dict[str, Any], base_dir: Path) -> list[str]:
-    """Rules that span fields: TLS versus plain transport, files that must exist."""
+    """Rules that span fields."""
+    return _transport_checks(data, base_dir) + _port_checks(data)
+
+
+def _transport_checks(data: dict[str, Any], base_dir: Path) -> list[str]:
+    """TLS versus plain transport, and TLS files that must exist."""
     problems: list[str] = []
     public = data["public"]
     insecure = public["insecure_http"]
@@ -491,6 +499,13 @@ def _cross_checks(data: dict[str, Any], base_dir: Path) -> list[str]:
             problems.append("public.rtsp_base_url: rtsp:// needs public.insecure_http: true")
     if tls is not None and public["rtsp_base_url"].startswith("rtsp://") and not insecure:
         problems.append("public.rtsp_base_url: use rtsps:// when public.tls is set")
+    return problems
+
+
+def _port_checks(data: dict[str, Any]) -> list[str]:
+    """Two listeners cannot share a port."""
+    problems: list[str] = []
+    public = data["public"]
     if public["port"] == public["rtsp_port"] != 0:
         problems.append("public.rtsp_port: the same as public.port")
     if public["host"] == data["owner"]["host"] and public["port"] == data["owner"]["port"] != 0:
@@ -509,7 +524,7 @@ def parse_config(raw: Any, base_dir: Path | None = None) -> GatewayConfig:
         raise ConfigError(problems_of(err)) from None
     problems = _cross_checks(data, base)
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(sorted(problems))
     public, owner = data["public"], data["owner"]
     tls = public["tls"]
     go2rtc_bin = data["go2rtc_bin"]

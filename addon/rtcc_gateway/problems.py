@@ -6,6 +6,7 @@ from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -30,9 +31,7 @@ def problem(
 
 
 @web.middleware
-async def problem_middleware(
-    request: web.Request, handler: web.Handler
-) -> web.StreamResponse:
+async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Turn aiohttp's own HTTP errors (404, 405, 413 …) and crashes into problem details."""
     try:
         return await handler(request)
@@ -41,7 +40,9 @@ async def problem_middleware(
             raise
         return problem(exc.status, _detail_for(exc), headers=_kept_headers(exc))
     except Exception:
-        request.app.logger.exception("unhandled error answering %s %s", request.method, request.path)
+        request.app.logger.exception(
+            "unhandled error answering %s %s", request.method, request.path
+        )
         return problem(500, "The gateway could not handle this request.")
 
 

@@ -22,7 +22,9 @@ PLATFORMS: list[Platform] = []
 async def async_setup_entry(hass: HomeAssistant, entry: RtccShareConfigEntry) -> bool:
     """Connect to the gateway; retry later while it is unreachable."""
     client = GatewayClient(
-        async_get_clientsession(hass), entry.data[CONF_HOST], entry.data[CONF_PORT],
+        async_get_clientsession(hass),
+        entry.data[CONF_HOST],
+        entry.data[CONF_PORT],
         entry.data[CONF_TOKEN],
     )
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import voluptuous as vol
+import probatio as vol
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -55,13 +55,11 @@ class RtccShareConfigFlow(ConfigFlow, domain=DOMAIN):
             return None, "invalid_auth"
         except GatewayResponseError:
             return None, "not_a_gateway"
-        except Exception:
+        except Exception:  # noqa: BLE001 - the form names any failure instead of crashing
             LOGGER.exception("Unexpected error while connecting to the gateway")
             return None, "unknown"
 
-    async def async_step_user(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """The manual step: host, port and owner token."""
         errors: dict[str, str] = {}
         if user_input is not None:

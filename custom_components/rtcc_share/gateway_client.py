@@ -1,5 +1,7 @@
-"""Client for the gateway's owner API (OWNER-API.md). No Home Assistant imports: the session is
-injected, so Home Assistant's shared client session carries every call.
+"""Client for the gateway's owner API (OWNER-API.md).
+
+No Home Assistant imports: the session is injected, so Home Assistant's shared client session
+carries every call.
 """
 
 from __future__ import annotations
@@ -83,7 +85,9 @@ class GatewayClient:
                 f"cannot reach the gateway at {self._base}: {err.__class__.__name__}"
             ) from None
         except aiohttp.ClientError as err:
-            raise GatewayResponseError(f"{method} {path} failed: {err.__class__.__name__}") from None
+            raise GatewayResponseError(
+                f"{method} {path} failed: {err.__class__.__name__}"
+            ) from None
 
     async def get_info(self) -> GatewayInfo:
         """Identify the gateway; checks the token at the same time."""

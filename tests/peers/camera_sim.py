@@ -67,8 +67,9 @@ def main() -> int:
             auth.add_basic(GstRtspServer.RTSPAuth.make_basic(args.user, args.password or ""), token)
         server.set_auth(auth)
         factory.add_role_from_structure(
-            Gst.Structure.from_string("viewer, media.factory.access=(boolean)true, "
-                                      "media.factory.construct=(boolean)true")[0]
+            Gst.Structure.from_string(
+                "viewer, media.factory.access=(boolean)true, media.factory.construct=(boolean)true"
+            )[0]
         )
     server.get_mount_points().add_factory(args.path, factory)
     if server.attach(None) == 0:

@@ -6,6 +6,7 @@ import hmac
 from typing import Final
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from rtcc_gateway import __version__
 from rtcc_gateway.context import GATEWAY_KEY
@@ -24,7 +25,7 @@ def _token_ok(request: web.Request, expected: str) -> bool:
 
 
 @web.middleware
-async def bearer_middleware(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def bearer_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every owner call needs `Authorization: Bearer OWNER_TOKEN`."""
     gateway = request.app[GATEWAY_KEY]
     if not _token_ok(request, gateway.config.owner.token):

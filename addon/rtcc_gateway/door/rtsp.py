@@ -1,5 +1,6 @@
-"""The RTSP door: reads a viewer's requests, admits only live share tokens, and (with a backend)
-relays. Written here rather than taken from a library because the door must see every request and
+"""The RTSP door: reads a viewer's requests and admits only live share tokens.
+
+Written here rather than taken from a library because the door must see every request and
 every byte to count viewers and cut them at once, which no RTSP server library exposes.
 """
 
@@ -63,6 +64,17 @@ async def read_request(reader: asyncio.StreamReader, max_header_bytes: int) -> R
         raise RtspProtocolError(431, "Request Header Fields Too Large") from None
     if len(head) > max_header_bytes:
         raise RtspProtocolError(431, "Request Header Fields Too Large")
+    request = parse_head(head)
+    length = request.headers.get("content-length", "0")
+    if not length.isdigit() or int(length) > max_header_bytes:
+        raise RtspProtocolError(413, "Request Entity Too Large")
+    if int(length):
+        await reader.readexactly(int(length))
+    return request
+
+
+def parse_head(head: bytes) -> RtspRequest:
+    """Parse a request line and its headers (names lower-cased)."""
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError:
@@ -79,11 +91,6 @@ async def read_request(reader: asyncio.StreamReader, max_header_bytes: int) -> R
         if not sep:
             raise RtspProtocolError(400, "Bad Request")
         request.headers[name.strip().lower()] = value.strip()
-    length = request.headers.get("content-length", "0")
-    if not length.isdigit() or int(length) > max_header_bytes:
-        raise RtspProtocolError(413, "Request Entity Too Large")
-    if int(length):
-        await reader.readexactly(int(length))
     return request
 
 

@@ -1,0 +1,63 @@
+"""Starts the synthetic RTSP camera (camera_sim.py) with the system Python that has GStreamer."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+SIM = Path(__file__).with_name("camera_sim.py")
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def camera_available() -> str | None:
+    """None when the camera can run here, else the reason it cannot."""
+    if not Path(SYSTEM_PYTHON).exists():
+        return f"{SYSTEM_PYTHON} (with PyGObject and GStreamer) is missing; run scripts/setup"
+    if shutil.which("ffprobe") is None:
+        return "ffprobe is missing; run scripts/setup"
+    return None
+
+
+@contextlib.contextmanager
+def run_camera(*args: str, timeout: float = 15) -> Iterator[str]:
+    """Run the camera; yields its RTSP URL (on 127.0.0.1, a free port)."""
+    proc = subprocess.Popen(
+        [SYSTEM_PYTHON, str(SIM), "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        if not line.startswith("ready "):
+            proc.kill()
+            _, err = proc.communicate(timeout=timeout)
+            raise AssertionError(f"camera did not start: {line!r} {err}")
+        yield line.split(" ", 1)[1]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def main() -> None:
+    """`python -m tests.peers.camera`: a camera for manual runs (Ctrl-C stops it)."""
+    with run_camera(*sys.argv[1:]) as url:
+        print(url, flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            subprocess.run(["sleep", "infinity"], check=False)
+
+
+if __name__ == "__main__":
+    main()
