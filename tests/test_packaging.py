@@ -13,14 +13,40 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 INTEGRATION = ROOT / "custom_components" / "rtcc_share"
 MANIFEST_KEYS = {
-    "domain", "name", "after_dependencies", "codeowners", "config_flow", "dependencies",
-    "documentation", "integration_type", "iot_class", "issue_tracker", "loggers",
-    "quality_scale", "requirements", "single_config_entry", "version", "zeroconf", "dhcp",
-    "ssdp", "usb", "bluetooth", "homekit", "mqtt",
+    "domain",
+    "name",
+    "after_dependencies",
+    "codeowners",
+    "config_flow",
+    "dependencies",
+    "documentation",
+    "integration_type",
+    "iot_class",
+    "issue_tracker",
+    "loggers",
+    "quality_scale",
+    "requirements",
+    "single_config_entry",
+    "version",
+    "zeroconf",
+    "dhcp",
+    "ssdp",
+    "usb",
+    "bluetooth",
+    "homekit",
+    "mqtt",
 }
 HACS_KEYS = {
-    "name", "content_in_root", "country", "filename", "hacs", "hide_default_branch",
-    "homeassistant", "persistent_directory", "render_readme", "zip_release",
+    "name",
+    "content_in_root",
+    "country",
+    "filename",
+    "hacs",
+    "hide_default_branch",
+    "homeassistant",
+    "persistent_directory",
+    "render_readme",
+    "zip_release",
 }
 
 
@@ -35,7 +61,12 @@ def test_manifest_is_what_hassfest_wants() -> None:
     assert manifest["documentation"].startswith("https://")
     assert isinstance(manifest["codeowners"], list)
     assert manifest["iot_class"] in {
-        "assumed_state", "cloud_polling", "cloud_push", "local_polling", "local_push", "calculated",
+        "assumed_state",
+        "cloud_polling",
+        "cloud_push",
+        "local_polling",
+        "local_push",
+        "calculated",
     }
     assert re.fullmatch(r"\d+\.\d+\.\d+", manifest["version"])
 
@@ -46,8 +77,10 @@ def test_imported_core_components_are_declared() -> None:
     used: set[str] = set()
     for path in INTEGRATION.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else (
-                [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else ([a.name for a in node.names] if isinstance(node, ast.Import) else [])
             )
             for name in names:
                 parts = name.split(".")
@@ -86,7 +119,10 @@ def test_every_config_flow_error_has_text() -> None:
     source = (INTEGRATION / "config_flow.py").read_text()
     used = set(re.findall(r'"(cannot_connect|invalid_auth|not_a_gateway|unknown)"', source))
     assert used <= set(strings["config"]["error"])
-    aborts = set(re.findall(r'reason="(\w+)"', source)) | {"already_configured", "reauth_successful"}
+    aborts = set(re.findall(r'reason="(\w+)"', source)) | {
+        "already_configured",
+        "reauth_successful",
+    }
     assert aborts <= set(strings["config"]["abort"])
 
 
