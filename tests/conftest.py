@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import copy
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +13,23 @@ import pytest
 import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
 from rtcc_gateway.app import Bound, Gateway
 from rtcc_gateway.config import parse_config
+from rtcc_gateway.restreamer.base import StreamSpec
 
 OWNER_TOKEN = "test-owner-token-0123456789abcdef"
+
+
+def public_b64(key: Ed25519PrivateKey) -> str:
+    raw = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return base64.b64encode(raw).decode()
+
+
 AGENCY_KEY = Ed25519PrivateKey.generate()
-AGENCY_PUBLIC_B64 = base64.b64encode(
-    AGENCY_KEY.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-).decode()
+OTHER_AGENCY_KEY = Ed25519PrivateKey.generate()
+AGENCY_PUBLIC_B64 = public_b64(AGENCY_KEY)
+CAMERA_SOURCE = "rtsp://user:campass@127.0.0.1:8554/stream1"
 
 BASE_CONFIG: dict[str, Any] = {
     "public": {
@@ -34,14 +44,15 @@ BASE_CONFIG: dict[str, Any] = {
     "data_dir": "data",
     "restreamer": "direct",
     "agencies": [
-        {"id": "jpd", "name": "Jackson Police Department", "public_key": AGENCY_PUBLIC_B64}
+        {"id": "jpd", "name": "Jackson Police Department", "public_key": AGENCY_PUBLIC_B64},
+        {"id": "hcso", "name": "Hinds County Sheriff", "public_key": public_b64(OTHER_AGENCY_KEY)},
     ],
     "policy": {"timezone": "America/Chicago"},
     "cameras": [
         {
             "id": "front_door",
             "label": "Front door",
-            "source": "rtsp://user:campass@127.0.0.1:8554/stream1",
+            "source": CAMERA_SOURCE,
             "location": {"lat": 32.2990, "lon": -90.1850},
         }
     ],
@@ -66,14 +77,79 @@ def write_config(tmp_path: Path) -> Callable[[Any], Path]:
     return write
 
 
+class RecordingRestreamer:
+    """A restreamer that records every call (the media door's backends are tested elsewhere)."""
+
+    name = "direct"
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any]] = []
+        self.streams: dict[str, StreamSpec] = {}
+
+    async def start(self) -> None:
+        self.calls.append(("start", None))
+
+    async def add(self, spec: StreamSpec) -> None:
+        self.calls.append(("add", spec))
+        self.streams[spec.token] = spec
+
+    async def remove(self, token: str) -> None:
+        self.calls.append(("remove", token))
+        self.streams.pop(token, None)
+
+    async def reconcile(self, live: set[str]) -> None:
+        self.calls.append(("reconcile", set(live)))
+        for token in set(self.streams) - live:
+            del self.streams[token]
+
+    async def stop(self) -> None:
+        self.calls.append(("stop", None))
+
+
+class Clock:
+    """The gateway's clock in tests: real time plus an offset the test moves forward."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += timedelta(seconds=seconds)
+
+
+type GatewayFactory = Callable[..., Awaitable[tuple[Gateway, Bound]]]
+
+
+@pytest.fixture
+async def gateway_factory(
+    socket_enabled: None, tmp_path: Path
+) -> AsyncIterator[GatewayFactory]:
+    """Start gateways in this process on loopback; every one is stopped at the end."""
+    started: list[Gateway] = []
+
+    async def start(
+        config: dict[str, Any],
+        *,
+        restreamer: RecordingRestreamer | None = None,
+        clock: Clock | None = None,
+    ) -> tuple[Gateway, Bound]:
+        gw = Gateway(parse_config(copy.deepcopy(config), tmp_path), clock=clock or Clock())
+        if restreamer is not None:
+            gw.restreamer = restreamer
+        bound = await gw.start()
+        started.append(gw)
+        return gw, bound
+
+    yield start
+    for gw in started:
+        await gw.stop()
+
+
 @pytest.fixture
 async def gateway(
-    socket_enabled: None, config_dict: dict[str, Any], tmp_path: Path
-) -> AsyncIterator[tuple[Gateway, Bound]]:
-    """A gateway running in this process on loopback."""
-    gw = Gateway(parse_config(config_dict, tmp_path))
-    bound = await gw.start()
-    try:
-        yield gw, bound
-    finally:
-        await gw.stop()
+    gateway_factory: GatewayFactory, config_dict: dict[str, Any]
+) -> tuple[Gateway, Bound]:
+    """A gateway running in this process on loopback, with the base configuration."""
+    return await gateway_factory(config_dict)

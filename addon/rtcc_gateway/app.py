@@ -5,17 +5,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Final
 
 from aiohttp import web
 
 from rtcc_gateway.api import city, owner
-from rtcc_gateway.config import GatewayConfig
+from rtcc_gateway.audit import AuditLog, AuditRecord
+from rtcc_gateway.config import Agency, GatewayConfig
 from rtcc_gateway.context import GATEWAY_KEY
 from rtcc_gateway.door.rtsp import RtspDoor
+from rtcc_gateway.events import EventBus
+from rtcc_gateway.policy import OwnerState
 from rtcc_gateway.problems import problem_middleware
+from rtcc_gateway.ratelimit import RateLimiter
+from rtcc_gateway.restreamer.base import Restreamer
+from rtcc_gateway.restreamer.direct import DirectRestreamer
+from rtcc_gateway.shares import ShareManager, utc_now
+from rtcc_gateway.signatures import SqliteNonceStore
 from rtcc_gateway.state_dir import DataDirError, gateway_id, prepare_data_dir
+from rtcc_gateway.store import Store, StoreError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -50,13 +61,118 @@ class Bound:
 class Gateway:
     """Everything one `rtcc-gateway serve` runs, without signal handling or printing."""
 
-    def __init__(self, config: GatewayConfig) -> None:
+    def __init__(
+        self, config: GatewayConfig, *, clock: Callable[[], datetime] = utc_now
+    ) -> None:
         self.config = config
+        self._clock = clock
         self.gateway_id = ""
-        self.restreamer_name = "direct"
+        self.agencies: dict[str, Agency] = {a.id: a for a in config.agencies}
+        self.restreamer: Restreamer = DirectRestreamer()
+        self.events = EventBus()
+        self.rate_limiter = RateLimiter()
+        self._auth_failure_limiter = RateLimiter()
+        self._auth_failures_suppressed = 0
+        self.websockets: set[web.WebSocketResponse] = set()
         self._runners: list[web.AppRunner] = []
         self._rtsp = RtspDoor(max_header_bytes=MAX_HEADER_LINE)
+        self._store: Store | None = None
+        self._audit: AuditLog | None = None
+        self._nonces: SqliteNonceStore | None = None
+        self._shares: ShareManager | None = None
         self.bound: Bound | None = None
+
+    # Set once start() has opened the database; handlers only run after that.
+    @property
+    def audit(self) -> AuditLog:
+        """The audit log."""
+        assert self._audit is not None  # noqa: S101
+        return self._audit
+
+    @property
+    def nonces(self) -> SqliteNonceStore:
+        """The replay check's memory."""
+        assert self._nonces is not None  # noqa: S101
+        return self._nonces
+
+    @property
+    def shares(self) -> ShareManager:
+        """Requests and shares."""
+        assert self._shares is not None  # noqa: S101
+        return self._shares
+
+    def link_formats(self) -> list[str]:
+        """Which links this gateway hands out (a `direct` gateway offers RTSP only)."""
+        return ["rtsp"] if self.restreamer.name == "direct" else ["rtsp", "mp4", "hls"]
+
+    def owner_state(self) -> dict[str, object]:
+        """GET /api/v1/state."""
+        return self.shares.owner_state(viewers={})
+
+    def transparency(self) -> dict[str, object]:
+        """GET /api/v1/transparency."""
+        return self.shares.transparency(viewer_seconds={}, viewers={})
+
+    async def audit_auth_failure(self, request: web.Request, reason: str) -> None:
+        """Record a refused signature; bounded per address so junk cannot flood the log."""
+        remote = request.remote or "unknown"
+        if self._auth_failure_limiter.hit(
+            remote, city.AUTH_FAILURE_AUDITS_PER_MINUTE, asyncio.get_running_loop().time()
+        ):
+            self._auth_failures_suppressed += 1
+            return
+        detail: dict[str, object] = {
+            "reason": reason,
+            "method": request.method,
+            "path": request.path,
+            "remote": remote,
+        }
+        if self._auth_failures_suppressed:
+            detail["suppressed_before"] = self._auth_failures_suppressed
+            self._auth_failures_suppressed = 0
+        await self.audit.append("auth_failed", detail)
+
+    def _announce_head(self, record: AuditRecord) -> None:
+        self.events.publish("audit_head", head={"seq": record.seq, "hash": record.hash})
+
+    async def _open_state(self) -> None:
+        cfg = self.config
+        if cfg.restreamer == "go2rtc":
+            raise StartError(
+                "restreamer: this version has no go2rtc backend yet; use auto or direct"
+            )
+        if cfg.restreamer == "auto":
+            _LOGGER.info("restreamer auto: using direct (RTSP links only)")
+        try:
+            self._store = await Store.open(cfg.data_dir)
+        except StoreError as err:
+            raise StartError(str(err)) from None
+        conn = self._store.conn
+        self._audit = AuditLog(
+            conn, secrets=[cfg.owner.token, *(c.source for c in cfg.cameras)]
+        )
+        await self._audit.setup()
+        self._audit.add_listener(self._announce_head)
+        await SqliteNonceStore.create_schema(conn)
+        self._nonces = SqliteNonceStore(conn)
+        self._shares = ShareManager(
+            store=self._store,
+            audit=self._audit,
+            events=self.events,
+            restreamer=self.restreamer,
+            agencies=self.agencies,
+            owner=OwnerState(policy=cfg.policy, cameras=cfg.cameras, pushed_at=None),
+            public_base_url=cfg.public.base_url,
+            rtsp_base_url=cfg.public.rtsp_base_url,
+            http_links=self.restreamer.name != "direct",
+            clock=self._clock,
+        )
+        await self.restreamer.start()
+        await self._shares.load()
+        await self._audit.append(
+            "gateway_started", {"gateway_id": self.gateway_id, "restreamer": self.restreamer.name}
+        )
+        self._shares.start()
 
     def _ssl_context(self) -> ssl.SSLContext | None:
         tls = self.config.public.tls
@@ -118,6 +234,7 @@ class Gateway:
             raise StartError(f"data_dir: cannot keep the gateway id: {err.strerror}") from None
         tls = self._ssl_context()
         try:
+            await self._open_state()
             public = await self._serve_http(
                 self._public_app(), cfg.public.host, cfg.public.port, tls, "public.port"
             )
@@ -138,11 +255,22 @@ class Gateway:
         return self.bound
 
     async def stop(self) -> None:
-        """Close every viewer connection and listener."""
+        """Close every viewer connection and listener, then the database."""
         await self._rtsp.stop()
+        self.events.close()
+        for ws in list(self.websockets):
+            await ws.close()
         for runner in reversed(self._runners):
             await runner.cleanup()
         self._runners.clear()
+        if self._shares is not None:
+            await self._shares.stop()
+        await self.restreamer.stop()
+        if self._audit is not None and self._store is not None:
+            await self._audit.append("gateway_stopped", {})
+        if self._store is not None:
+            await self._store.close()
+            self._store = None
 
 
 def _first_address(runner: web.AppRunner) -> tuple[str, int]:

@@ -584,3 +584,39 @@ def warnings_of(config: GatewayConfig) -> list[str]:
             "links and video travel unencrypted (use only on a LAN or VPN)"
         )
     return out
+
+
+# --- back to plain data (persisting a pushed policy, the owner's state view) -------------------
+
+
+def policy_to_dict(policy: Policy) -> dict[str, Any]:
+    """The policy in POLICY_SCHEMA's shape (round-trips through build_policy)."""
+    return {
+        "timezone": policy.timezone,
+        "paused": policy.paused,
+        "paused_until": None if policy.paused_until is None else policy.paused_until.isoformat(),
+        "privacy_windows": [
+            {"days": list(w.days), "start": w.start.strftime("%H:%M"), "end": w.end.strftime("%H:%M")}
+            for w in policy.privacy_windows
+        ],
+        "approval_timeout_s": policy.approval_timeout_s,
+        "owner_lease_s": policy.owner_lease_s,
+    }
+
+
+def camera_to_dict(camera: Camera, *, with_source: bool) -> dict[str, Any]:
+    """A camera in CAMERA_SCHEMA's shape; `with_source=False` leaves the URL (and its
+    credentials) out, for every view that is not the database.
+    """
+    data: dict[str, Any] = {
+        "id": camera.id,
+        "label": camera.label,
+        "location": {"lat": camera.location.lat, "lon": camera.location.lon},
+        "consent": camera.consent,
+        "approval": camera.approval,
+        "max_duration_s": camera.max_duration_s,
+        "share_audio": camera.share_audio,
+    }
+    if with_source:
+        data["source"] = camera.source
+    return data

@@ -30,11 +30,21 @@ def problem(
     return web.json_response(body, status=status, content_type=PROBLEM_JSON, headers=headers)
 
 
+class ProblemRaised(Exception):  # noqa: N818 - it carries a response, it is not an error
+    """Raised by a handler's helpers to answer with a ready problem response."""
+
+    def __init__(self, response: web.Response) -> None:
+        super().__init__(response.reason)
+        self.response = response
+
+
 @web.middleware
 async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Turn aiohttp's own HTTP errors (404, 405, 413 …) and crashes into problem details."""
     try:
         return await handler(request)
+    except ProblemRaised as raised:
+        return raised.response
     except web.HTTPException as exc:
         if exc.status < 400:  # noqa: PLR2004 - redirects and the like pass through
             raise

@@ -1,12 +1,276 @@
-"""The city API (CITY-API.md), served on the public listener."""
+"""The city API (CITY-API.md), served on the public listener.
+
+Checks run in the contract's order, and the first that fails answers: size (413) -> content type
+(415) -> signature and digest (401) -> rate limit (429) -> body (400).
+"""
 
 from __future__ import annotations
 
-from typing import Final
+import json
+import re
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
 
+import voluptuous as vol
 from aiohttp import web
 
+from rtcc_gateway.config import Agency, format_path
+from rtcc_gateway.context import GATEWAY_KEY
+from rtcc_gateway.openapi import city_document
+from rtcc_gateway.problems import problem
+from rtcc_gateway.shares import NotFoundError
+from rtcc_gateway.signatures import SignatureError, verify_request
+
 CITY_MAX_BODY: Final = 16 * 1024
+MAX_WAIT_S: Final = 60
+AUTH_FAILURE_AUDITS_PER_MINUTE: Final = 30  # per remote address; the rest are counted, not kept
+_INCIDENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def _text(max_len: int) -> Any:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise vol.Invalid("must be a non-empty string")
+        if len(value) > max_len:
+            raise vol.Invalid(f"must be at most {max_len} characters")
+        return value
+
+    return check
+
+
+def _incident_id(value: Any) -> str:
+    if not isinstance(value, str) or not _INCIDENT_ID.match(value):
+        raise vol.Invalid("must be 1-64 characters of A-Z, a-z, 0-9, '.', '_', ':' and '-'")
+    return value
+
+
+def _number(low: float, high: float) -> Any:
+    def check(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise vol.Invalid("must be a number")
+        if not low <= value <= high:
+            raise vol.Invalid(f"must be from {low:g} to {high:g}")
+        return float(value)
+
+    return check
+
+
+def _integer(low: int, high: int) -> Any:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise vol.Invalid("must be an integer")
+        if not low <= value <= high:
+            raise vol.Invalid(f"must be from {low} to {high}")
+        return value
+
+    return check
+
+
+def _camera_ids(value: Any) -> list[str]:
+    if not isinstance(value, list) or not value:
+        raise vol.Invalid("must be a non-empty list of camera ids")
+    if len(value) > 100:  # noqa: PLR2004
+        raise vol.Invalid("must list at most 100 cameras")
+    if not all(isinstance(v, str) and 0 < len(v) <= 64 for v in value):  # noqa: PLR2004
+        raise vol.Invalid("each camera id must be a string of 1-64 characters")
+    return list(dict.fromkeys(value))
+
+
+def _instant(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise vol.Invalid("must be an ISO 8601 time such as 2026-11-26T20:00:00Z")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise vol.Invalid("must be an ISO 8601 time such as 2026-11-26T20:00:00Z") from None
+    if parsed.tzinfo is None:
+        raise vol.Invalid("must include a timezone offset (e.g. Z)")
+    return parsed.astimezone(UTC)
+
+
+REQUEST_SCHEMA: Final = vol.Schema(
+    {
+        vol.Required("incident_id"): _incident_id,
+        vol.Required("offense"): _text(64),
+        vol.Required("reason"): _text(500),
+        vol.Required("location"): vol.Schema(
+            {vol.Required("lat"): _number(-90, 90), vol.Required("lon"): _number(-180, 180)}
+        ),
+        vol.Optional("radius_m", default=300): _integer(1, 1000),
+        vol.Optional("camera_ids"): _camera_ids,
+        vol.Optional("start"): _instant,
+        vol.Optional("duration_s"): _integer(60, 43200),
+    }
+)
+
+
+def _invalid_params(err: vol.Invalid) -> list[dict[str, str]]:
+    errors = err.errors if isinstance(err, vol.MultipleInvalid) else [err]
+    out: dict[str, str] = {}
+    for e in errors:
+        reason = e.error_message
+        if reason in ("extra keys not allowed", "not a valid option"):
+            reason = "unknown field"
+        elif reason == "required key not provided":
+            reason = "required field is missing"
+        elif reason.startswith("expected dict"):
+            reason = "must be an object"
+        out.setdefault(format_path(e.path), reason)
+    return [{"name": name, "reason": reason} for name, reason in sorted(out.items())]
+
+
+def _bad_request(params: list[dict[str, str]], detail: str) -> web.Response:
+    return problem(400, detail, invalid_params=params)
+
+
+@dataclass(slots=True)
+class _Signed:
+    agency: Agency
+    body: bytes
+
+
+async def _signed(request: web.Request, *, expect_body: bool) -> _Signed | web.Response:
+    """Size, content type, signature, rate limit: the checks every signed call passes."""
+    gateway = request.app[GATEWAY_KEY]
+    if (request.content_length or 0) > CITY_MAX_BODY:
+        return problem(413, f"Request body larger than {CITY_MAX_BODY} bytes.")
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return problem(413, f"Request body larger than {CITY_MAX_BODY} bytes.")
+    if expect_body:
+        mime = request.content_type
+        charset = (request.charset or "utf-8").lower()
+        if mime != "application/json" or charset not in ("utf-8", "utf8"):
+            return problem(415, "Send the body as application/json in UTF-8.")
+    try:
+        agency = await verify_request(
+            method=request.method,
+            target_uri=gateway.config.public.base_url + request.raw_path,
+            headers=request.headers,
+            body=body,
+            agencies=gateway.agencies,
+            nonces=gateway.nonces,
+            now=datetime.now(UTC),
+        )
+    except SignatureError as err:
+        await gateway.audit_auth_failure(request, err.reason)
+        return problem(
+            401,
+            f"Signature refused: {err.detail}.",
+            headers={"WWW-Authenticate": 'Signature realm="rtcc_share"'},
+        )
+    retry_after = gateway.rate_limiter.hit(
+        agency.id, agency.rate_limit_per_minute, time.monotonic()
+    )
+    if retry_after:
+        return problem(
+            429,
+            f"More than {agency.rate_limit_per_minute} requests a minute.",
+            headers={"Retry-After": str(retry_after)},
+        )
+    return _Signed(agency=agency, body=body)
+
+
+def _parse_json(body: bytes) -> Any:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("The body is not valid UTF-8.") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"The body is not valid JSON (line {err.lineno}, column {err.colno}).") from None
+
+
+async def post_request(request: web.Request) -> web.StreamResponse:
+    """POST /api/v1/requests: ask for live video for an incident."""
+    gateway = request.app[GATEWAY_KEY]
+    signed = await _signed(request, expect_body=True)
+    if isinstance(signed, web.StreamResponse):
+        return signed
+    try:
+        raw = _parse_json(signed.body)
+    except ValueError as err:
+        return _bad_request([{"name": "(body)", "reason": str(err)}], str(err))
+    if not isinstance(raw, dict):
+        return _bad_request(
+            [{"name": "(body)", "reason": "must be a JSON object"}], "The body must be an object."
+        )
+    try:
+        body = REQUEST_SCHEMA(raw)
+    except vol.Invalid as err:
+        params = _invalid_params(err)
+        return _bad_request(params, "Invalid fields: " + ", ".join(p["name"] for p in params))
+    now = datetime.now(UTC)
+    start = body.get("start")
+    if start is not None and not now - timedelta(seconds=60) <= start <= now + timedelta(hours=24):
+        reason = "must be no earlier than 60 s ago and no later than 24 h ahead"
+        return _bad_request([{"name": "start", "reason": reason}], f"Invalid fields: start")
+    state = await gateway.shares.submit(signed.agency, body)
+    view = gateway.shares.city_view(state)
+    status = 202 if view["status"] == "pending" else 201
+    location = f"{gateway.config.public.base_url}/api/v1/requests/{state.row.id}"
+    return web.json_response(view, status=status, headers={"Location": location})
+
+
+async def get_request(request: web.Request) -> web.StreamResponse:
+    """GET /api/v1/requests/{id}[?wait=S]: the request as it stands."""
+    gateway = request.app[GATEWAY_KEY]
+    signed = await _signed(request, expect_body=False)
+    if isinstance(signed, web.StreamResponse):
+        return signed
+    wait_raw = request.query.get("wait")
+    wait = 0
+    if wait_raw is not None:
+        if not wait_raw.isdigit() or not 1 <= int(wait_raw) <= MAX_WAIT_S:
+            reason = f"must be an integer from 1 to {MAX_WAIT_S}"
+            return _bad_request([{"name": "wait", "reason": reason}], "Invalid fields: wait")
+        wait = int(wait_raw)
+    try:
+        state = gateway.shares.request_for(request.match_info["request_id"], signed.agency.id)
+    except NotFoundError:
+        return problem(404, "No such request.")
+    if wait:
+        await gateway.shares.wait_for_decision(state, wait)
+    return web.json_response(gateway.shares.city_view(state))
+
+
+async def delete_request(request: web.Request) -> web.StreamResponse:
+    """DELETE /api/v1/requests/{id}: the city ends its request; every share is cut now."""
+    gateway = request.app[GATEWAY_KEY]
+    signed = await _signed(request, expect_body=False)
+    if isinstance(signed, web.StreamResponse):
+        return signed
+    try:
+        await gateway.shares.city_cancel(request.match_info["request_id"], signed.agency.id)
+    except NotFoundError:
+        return problem(404, "No such request.")
+    return web.Response(status=204)
+
+
+async def get_cameras(request: web.Request) -> web.StreamResponse:
+    """GET /api/v1/cameras: cameras with consent on (not revealing pause or schedule)."""
+    gateway = request.app[GATEWAY_KEY]
+    signed = await _signed(request, expect_body=False)
+    if isinstance(signed, web.StreamResponse):
+        return signed
+    formats = gateway.link_formats()
+    return web.json_response(
+        {
+            "cameras": [
+                {
+                    "id": c.id,
+                    "label": c.label,
+                    "location": {"lat": round(c.location.lat, 3), "lon": round(c.location.lon, 3)},
+                    "formats": formats,
+                }
+                for c in gateway.shares.offered_cameras()
+            ]
+        }
+    )
 
 
 async def get_health(_request: web.Request) -> web.Response:
@@ -14,6 +278,17 @@ async def get_health(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+async def get_openapi(request: web.Request) -> web.Response:
+    """GET /api/v1/openapi.json: the city API's OpenAPI 3.1 document."""
+    gateway = request.app[GATEWAY_KEY]
+    return web.json_response(city_document(gateway.config.public.base_url))
+
+
 def add_routes(app: web.Application) -> None:
     """Register the city API's routes."""
     app.router.add_get("/api/v1/health", get_health)
+    app.router.add_get("/api/v1/openapi.json", get_openapi)
+    app.router.add_get("/api/v1/cameras", get_cameras)
+    app.router.add_post("/api/v1/requests", post_request)
+    app.router.add_get("/api/v1/requests/{request_id}", get_request)
+    app.router.add_delete("/api/v1/requests/{request_id}", delete_request)

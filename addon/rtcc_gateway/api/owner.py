@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
-from typing import Final
+import json
+from datetime import UTC, datetime
+from typing import Any, Final
 
-from aiohttp import web
+import voluptuous as vol
+from aiohttp import WSMsgType, web
 from aiohttp.typedefs import Handler
 
 from rtcc_gateway import __version__
+from rtcc_gateway.audit import AuditError, parse_head
+from rtcc_gateway.config import (
+    CAMERAS_SCHEMA,
+    POLICY_SCHEMA,
+    build_cameras,
+    build_policy,
+    problems_of,
+)
 from rtcc_gateway.context import GATEWAY_KEY
-from rtcc_gateway.problems import problem
+from rtcc_gateway.openapi import owner_document
+from rtcc_gateway.problems import ProblemRaised, problem
+from rtcc_gateway.shares import NotFoundError
 
 OWNER_MAX_BODY: Final = 256 * 1024
+MAX_AUDIT_PAGE: Final = 1000
+WS_HEARTBEAT_S: Final = 30.0
 
 
 def _token_ok(request: web.Request, expected: str) -> bool:
@@ -37,6 +54,58 @@ async def bearer_middleware(request: web.Request, handler: Handler) -> web.Strea
     return await handler(request)
 
 
+def _invalid(problems: list[str]) -> web.Response:
+    params = []
+    for line in problems:
+        name, _, reason = line.partition(": ")
+        params.append({"name": name, "reason": reason})
+    return problem(
+        400, "Invalid fields: " + ", ".join(p["name"] for p in params), invalid_params=params
+    )
+
+
+async def _json_body(request: web.Request, *, optional: bool) -> Any:
+    """The JSON body, {} when optional and empty; raises a ready problem response otherwise."""
+    raw = await request.read()
+    if not raw.strip():
+        if optional:
+            return {}
+        raise ProblemRaised(_invalid(["(body): a JSON object is required"]))
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ProblemRaised(_invalid(["(body): not valid JSON in UTF-8"])) from None
+    if not isinstance(data, dict):
+        raise ProblemRaised(_invalid(["(body): must be a JSON object"]))
+    return data
+
+
+_CAMERA_IDS_BODY: Final = vol.Schema({vol.Optional("camera_ids"): vol.All([str], vol.Length(min=1))})
+_REVOKE_BODY: Final = vol.Schema({vol.Optional("camera_id"): str})
+
+
+def _until(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise vol.Invalid("expected an ISO 8601 time with offset")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise vol.Invalid("expected an ISO 8601 time with offset") from None
+    if parsed.tzinfo is None:
+        raise vol.Invalid("must include a timezone offset (e.g. Z)")
+    return parsed.astimezone(UTC)
+
+
+_PAUSE_BODY: Final = vol.Schema({vol.Optional("until"): vol.Any(None, _until)})
+
+
+def _validate(schema: vol.Schema, data: Any) -> Any:
+    try:
+        return schema(data)
+    except vol.Invalid as err:
+        raise ProblemRaised(_invalid(problems_of(err))) from None
+
+
 async def get_info(request: web.Request) -> web.Response:
     """GET /api/v1/info: who this gateway is and where its public links point."""
     gateway = request.app[GATEWAY_KEY]
@@ -44,13 +113,192 @@ async def get_info(request: web.Request) -> web.Response:
         {
             "gateway_id": gateway.gateway_id,
             "version": __version__,
-            "restreamer": gateway.restreamer_name,
+            "restreamer": gateway.restreamer.name,
             "public_base_url": gateway.config.public.base_url,
             "rtsp_base_url": gateway.config.public.rtsp_base_url,
         }
     )
 
 
+async def put_policy(request: web.Request) -> web.Response:
+    """PUT /api/v1/policy: replace policy and cameras in one go; renews the owner lease."""
+    gateway = request.app[GATEWAY_KEY]
+    data = await _json_body(request, optional=False)
+    problems: list[str] = []
+    unknown = sorted(set(data) - {"policy", "cameras"})
+    problems += [f"{key}: unknown field" for key in unknown]
+    for key in ("policy", "cameras"):
+        if key not in data:
+            problems.append(f"{key}: required field is missing")
+    policy = cameras = None
+    if "policy" in data:
+        try:
+            policy = build_policy(POLICY_SCHEMA(data["policy"]))
+        except vol.Invalid as err:
+            problems += [f"policy.{line}" for line in problems_of(err)]
+    if "cameras" in data:
+        try:
+            cameras = build_cameras(CAMERAS_SCHEMA(data["cameras"]))
+        except vol.Invalid as err:
+            problems += [f"cameras{line}" if line.startswith("[") else f"cameras.{line}"
+                         for line in problems_of(err)]
+    if problems or policy is None or cameras is None:
+        return _invalid(sorted(problems))
+    await gateway.shares.set_policy(policy, cameras)
+    return web.json_response(gateway.owner_state())
+
+
+async def get_state(request: web.Request) -> web.Response:
+    """GET /api/v1/state: cameras, pending requests, live shares, the policy in force."""
+    return web.json_response(request.app[GATEWAY_KEY].owner_state())
+
+
+async def post_approve(request: web.Request) -> web.Response:
+    """POST /api/v1/requests/{id}/approve."""
+    gateway = request.app[GATEWAY_KEY]
+    body = _validate(_CAMERA_IDS_BODY, await _json_body(request, optional=True))
+    try:
+        state = await gateway.shares.approve(request.match_info["request_id"], body.get("camera_ids"))
+    except NotFoundError:
+        return problem(404, "No such request.")
+    return web.json_response(gateway.shares.city_view(state))
+
+
+async def post_deny(request: web.Request) -> web.Response:
+    """POST /api/v1/requests/{id}/deny."""
+    gateway = request.app[GATEWAY_KEY]
+    body = _validate(_CAMERA_IDS_BODY, await _json_body(request, optional=True))
+    try:
+        state = await gateway.shares.deny(request.match_info["request_id"], body.get("camera_ids"))
+    except NotFoundError:
+        return problem(404, "No such request.")
+    return web.json_response(gateway.shares.city_view(state))
+
+
+async def post_revoke_share(request: web.Request) -> web.Response:
+    """POST /api/v1/shares/{id}/revoke: end one share now."""
+    gateway = request.app[GATEWAY_KEY]
+    try:
+        await gateway.shares.revoke_share(request.match_info["share_id"])
+    except NotFoundError:
+        return problem(404, "No such share.")
+    return web.json_response({"revoked": 1})
+
+
+async def post_revoke(request: web.Request) -> web.Response:
+    """POST /api/v1/revoke: every share of one camera, or of all cameras."""
+    gateway = request.app[GATEWAY_KEY]
+    body = _validate(_REVOKE_BODY, await _json_body(request, optional=True))
+    return web.json_response({"revoked": await gateway.shares.revoke(body.get("camera_id"))})
+
+
+async def post_pause(request: web.Request) -> web.Response:
+    """POST /api/v1/pause: pause sharing (optionally until a time); live shares end now."""
+    gateway = request.app[GATEWAY_KEY]
+    body = _validate(_PAUSE_BODY, await _json_body(request, optional=True))
+    await gateway.shares.pause(body.get("until"))
+    return web.json_response(gateway.owner_state())
+
+
+async def post_resume(request: web.Request) -> web.Response:
+    """POST /api/v1/resume."""
+    gateway = request.app[GATEWAY_KEY]
+    await gateway.shares.resume()
+    return web.json_response(gateway.owner_state())
+
+
+def _int_query(request: web.Request, name: str, default: int, high: int) -> int:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or int(raw) > high:
+        raise ProblemRaised(_invalid([f"{name}: expected an integer from 0 to {high}"]))
+    return int(raw)
+
+
+async def get_audit(request: web.Request) -> web.Response:
+    """GET /api/v1/audit?after=SEQ&limit=N: records in the export format."""
+    gateway = request.app[GATEWAY_KEY]
+    after = _int_query(request, "after", 0, 2**62)
+    limit = _int_query(request, "limit", 100, MAX_AUDIT_PAGE)
+    records = await gateway.audit.records(after=after, limit=limit)
+    return web.json_response({"records": [r.to_json() for r in records]})
+
+
+async def get_audit_verify(request: web.Request) -> web.Response:
+    """GET /api/v1/audit/verify: the whole chain checked, with its head."""
+    gateway = request.app[GATEWAY_KEY]
+    head_param = request.query.get("head")
+    head = None
+    if head_param is not None:
+        try:
+            head = parse_head(head_param)
+        except ValueError:
+            raise ProblemRaised(_invalid(["head: expected SEQ:HASH (64 hex digits)"])) from None
+    try:
+        result = await gateway.audit.verify(head)
+    except AuditError as err:
+        return problem(500, f"The audit log cannot be read: {err}")
+    return web.json_response(
+        {
+            "ok": result.ok,
+            "count": result.count,
+            "head": None if result.head is None else {"seq": result.head[0], "hash": result.head[1]},
+            "first_bad": result.first_bad,
+        }
+    )
+
+
+async def get_transparency(request: web.Request) -> web.Response:
+    """GET /api/v1/transparency: per agency figures."""
+    return web.json_response(request.app[GATEWAY_KEY].transparency())
+
+
+async def get_events(request: web.Request) -> web.WebSocketResponse:
+    """GET /api/v1/events: one JSON object per event, until either side closes."""
+    gateway = request.app[GATEWAY_KEY]
+    ws = web.WebSocketResponse(heartbeat=WS_HEARTBEAT_S, max_msg_size=4096)
+    await ws.prepare(request)
+    queue = gateway.events.subscribe()
+    gateway.websockets.add(ws)
+
+    async def pump() -> None:
+        while (event := await queue.get()) is not None:
+            await ws.send_json(event)
+        await ws.close()
+
+    sender = asyncio.get_running_loop().create_task(pump())
+    try:
+        async for msg in ws:  # the owner sends nothing; reading notices the close
+            if msg.type == WSMsgType.ERROR:
+                break
+    finally:
+        gateway.events.unsubscribe(queue)
+        gateway.websockets.discard(ws)
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+            await sender
+    return ws
+
+
+async def get_openapi(_request: web.Request) -> web.Response:
+    """GET /api/v1/openapi.json on the owner listener: the owner API's document."""
+    return web.json_response(owner_document())
+
+
 def add_routes(app: web.Application) -> None:
     """Register the owner API's routes."""
     app.router.add_get("/api/v1/info", get_info)
+    app.router.add_get("/api/v1/openapi.json", get_openapi)
+    app.router.add_put("/api/v1/policy", put_policy)
+    app.router.add_get("/api/v1/state", get_state)
+    app.router.add_post("/api/v1/requests/{request_id}/approve", post_approve)
+    app.router.add_post("/api/v1/requests/{request_id}/deny", post_deny)
+    app.router.add_post("/api/v1/shares/{share_id}/revoke", post_revoke_share)
+    app.router.add_post("/api/v1/revoke", post_revoke)
+    app.router.add_post("/api/v1/pause", post_pause)
+    app.router.add_post("/api/v1/resume", post_resume)
+    app.router.add_get("/api/v1/audit", get_audit)
+    app.router.add_get("/api/v1/audit/verify", get_audit_verify)
+    app.router.add_get("/api/v1/transparency", get_transparency)
+    app.router.add_get("/api/v1/events", get_events)

@@ -1,0 +1,1 @@
+"""Restream backends: how a share's token becomes a stream the door can serve."""
