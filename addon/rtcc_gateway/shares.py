@@ -265,10 +265,10 @@ class ShareManager:
             self._events.publish("request_received", **self._request_event(state))
             for share, decision in zip(shares, decisions, strict=True):
                 await self._audit_decision(share, decision, agency)
+            self._events.publish("request_decided", **self._request_event(state))
             for share in shares:
                 if share.status == LIVE:
                     await self._activate(share)
-            self._events.publish("request_decided", **self._request_event(state))
             self._wake.set()
             return state
 
@@ -457,6 +457,7 @@ class ShareManager:
             now = self._clock()
             state = self._owner_request(request_id)
             start = datetime.fromisoformat(state.row.body["start"])
+            starting: list[ShareRow] = []
             for share in self._pending(state, camera_ids):
                 blocked = blocking_reason(self.owner, share.camera_id, now)
                 if blocked is not None:
@@ -476,9 +477,11 @@ class ShareManager:
                     },
                 )
                 if share.status == LIVE:
-                    await self._activate(share)
-            state.touch()
+                    starting.append(share)
             self._events.publish("request_decided", **self._request_event(state))
+            for share in starting:
+                await self._activate(share)
+            state.touch()
         self._wake.set()
         return state
 

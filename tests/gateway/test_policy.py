@@ -233,10 +233,16 @@ def test_the_radius_decides_what_is_offered(radius_m: int, offered: list[str]) -
 
 
 def test_a_camera_exactly_on_the_radius_is_within_it() -> None:
-    s = state(camera("garage", location=BLOCK_AWAY))
-    radius = math.ceil(distance_m(INCIDENT, BLOCK_AWAY))
-    assert only(decide(s, ask(radius_m=radius), NOW)).outcome == "approve"
-    assert decide(s, ask(radius_m=radius - 1), NOW) == []
+    # On the equator a longitude offset of r/R radians is exactly r metres, even in floating point.
+    origin = Location(0.0, 0.0)
+    edge = Location(0.0, math.degrees(300 / EARTH_RADIUS_M))
+    assert distance_m(origin, edge) == 300.0
+    s = state(camera("buoy", location=edge))
+    assert only(decide(s, ask(radius_m=300, location=origin), NOW)).outcome == "approve"
+    assert decide(s, ask(radius_m=299, location=origin), NOW) == []
+    assert only(decide(s, ask("buoy", radius_m=299, location=origin), NOW)).reason is (
+        Reason.OUTSIDE_RADIUS
+    )
 
 
 def test_offered_cameras_that_are_blocked_are_declined_not_hidden() -> None:
