@@ -13,7 +13,6 @@ import pytest
 import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
 from rtcc_gateway.app import Bound, Gateway
 from rtcc_gateway.config import parse_config
 from rtcc_gateway.restreamer.base import StreamSpec
@@ -123,9 +122,7 @@ type GatewayFactory = Callable[..., Awaitable[tuple[Gateway, Bound]]]
 
 
 @pytest.fixture
-async def gateway_factory(
-    socket_enabled: None, tmp_path: Path
-) -> AsyncIterator[GatewayFactory]:
+async def gateway_factory(socket_enabled: None, tmp_path: Path) -> AsyncIterator[GatewayFactory]:
     """Start gateways in this process on loopback; every one is stopped at the end."""
     started: list[Gateway] = []
 

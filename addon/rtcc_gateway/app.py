@@ -61,9 +61,7 @@ class Bound:
 class Gateway:
     """Everything one `rtcc-gateway serve` runs, without signal handling or printing."""
 
-    def __init__(
-        self, config: GatewayConfig, *, clock: Callable[[], datetime] = utc_now
-    ) -> None:
+    def __init__(self, config: GatewayConfig, *, clock: Callable[[], datetime] = utc_now) -> None:
         self.config = config
         self._clock = clock
         self.gateway_id = ""
@@ -148,9 +146,7 @@ class Gateway:
         except StoreError as err:
             raise StartError(str(err)) from None
         conn = self._store.conn
-        self._audit = AuditLog(
-            conn, secrets=[cfg.owner.token, *(c.source for c in cfg.cameras)]
-        )
+        self._audit = AuditLog(conn, secrets=[cfg.owner.token, *(c.source for c in cfg.cameras)])
         await self._audit.setup()
         self._audit.add_listener(self._announce_head)
         await SqliteNonceStore.create_schema(conn)

@@ -596,7 +596,11 @@ def policy_to_dict(policy: Policy) -> dict[str, Any]:
         "paused": policy.paused,
         "paused_until": None if policy.paused_until is None else policy.paused_until.isoformat(),
         "privacy_windows": [
-            {"days": list(w.days), "start": w.start.strftime("%H:%M"), "end": w.end.strftime("%H:%M")}
+            {
+                "days": list(w.days),
+                "start": w.start.strftime("%H:%M"),
+                "end": w.end.strftime("%H:%M"),
+            }
             for w in policy.privacy_windows
         ],
         "approval_timeout_s": policy.approval_timeout_s,
@@ -605,8 +609,10 @@ def policy_to_dict(policy: Policy) -> dict[str, Any]:
 
 
 def camera_to_dict(camera: Camera, *, with_source: bool) -> dict[str, Any]:
-    """A camera in CAMERA_SCHEMA's shape; `with_source=False` leaves the URL (and its
-    credentials) out, for every view that is not the database.
+    """A camera in CAMERA_SCHEMA's shape.
+
+    `with_source=False` leaves the URL (and its credentials) out, for every view that is not the
+    database.
     """
     data: dict[str, Any] = {
         "id": camera.id,

@@ -48,11 +48,15 @@ _NULLABLE_TIME: Final = {"type": ["string", "null"], "format": "date-time"}
 def _problem_response(description: str) -> dict[str, Any]:
     return {
         "description": description,
-        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
     }
 
 
-def _json_response(description: str, ref: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+def _json_response(
+    description: str, ref: str, headers: dict[str, Any] | None = None
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "description": description,
         "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}},
@@ -81,12 +85,17 @@ def city_document(base_url: str) -> dict[str, Any]:
             "summary": "The request as it stands (only for the agency that made it)",
             "security": [{"httpSignature": []}],
             "parameters": [
-                {"name": "request_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                {
+                    "name": "request_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string"},
+                },
                 {
                     "name": "wait",
                     "in": "query",
                     "required": False,
-                    "description": "Long-poll up to this many seconds while the request is pending.",
+                    "description": "Long-poll up to this many seconds while pending.",
                     "schema": {"type": "integer", "minimum": 1, "maximum": 60},
                 },
             ],
@@ -135,15 +144,22 @@ def city_document(base_url: str) -> dict[str, Any]:
                 "get": {
                     "summary": "This document",
                     "security": [],
-                    "responses": {"200": {"description": "The OpenAPI document.",
-                                          "content": {"application/json": {"schema": {"type": "object"}}}}},
+                    "responses": {
+                        "200": {
+                            "description": "The OpenAPI document.",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
                 }
             },
             "/api/v1/cameras": {
                 "get": {
                     "summary": "Cameras with consent on (whether or not paused or scheduled off)",
                     "security": [{"httpSignature": []}],
-                    "responses": {"200": _json_response("The cameras.", "CameraList"), **_SIGNED_ERRORS},
+                    "responses": {
+                        "200": _json_response("The cameras.", "CameraList"),
+                        **_SIGNED_ERRORS,
+                    },
                 }
             },
             "/api/v1/requests": {
@@ -153,19 +169,25 @@ def city_document(base_url: str) -> dict[str, Any]:
                     "requestBody": {
                         "required": True,
                         "content": {
-                            "application/json": {"schema": {"$ref": "#/components/schemas/NewRequest"}}
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/NewRequest"}
+                            }
                         },
                     },
                     "responses": {
                         "201": _json_response(
-                            "Decided.", "RequestView",
+                            "Decided.",
+                            "RequestView",
                             {"Location": {"schema": {"type": "string", "format": "uri"}}},
                         ),
                         "202": _json_response(
-                            "Some cameras wait for the owner.", "RequestView",
+                            "Some cameras wait for the owner.",
+                            "RequestView",
                             {"Location": {"schema": {"type": "string", "format": "uri"}}},
                         ),
-                        "400": _problem_response("Unparsable JSON, not UTF-8, or invalid fields (named in invalid_params)."),
+                        "400": _problem_response(
+                            "Unparsable JSON, not UTF-8, or invalid fields (invalid_params)."
+                        ),
                         "413": _problem_response("Body over 16 KiB."),
                         "415": _problem_response("Not application/json in UTF-8."),
                         **_SIGNED_ERRORS,
@@ -224,7 +246,12 @@ def city_document(base_url: str) -> dict[str, Any]:
                         "offense": {"type": "string", "minLength": 1, "maxLength": 64},
                         "reason": {"type": "string", "minLength": 1, "maxLength": 500},
                         "location": {"$ref": "#/components/schemas/Location"},
-                        "radius_m": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 300},
+                        "radius_m": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": 1000,
+                            "default": 300,
+                        },
                         "camera_ids": {
                             "type": "array",
                             "minItems": 1,
@@ -233,7 +260,7 @@ def city_document(base_url: str) -> dict[str, Any]:
                         },
                         "start": {
                             **_TIME,
-                            "description": "Default now; no earlier than 60 s ago, no later than 24 h ahead.",
+                            "description": "Default now; from 60 s ago to 24 h ahead.",
                         },
                         "duration_s": {
                             "type": "integer",
@@ -250,9 +277,18 @@ def city_document(base_url: str) -> dict[str, Any]:
                     "properties": {
                         "request_id": {"type": "string", "pattern": "^req_"},
                         "status": {
-                            "enum": ["approved", "partially_approved", "pending", "declined", "ended"]
+                            "enum": [
+                                "approved",
+                                "partially_approved",
+                                "pending",
+                                "declined",
+                                "ended",
+                            ]
                         },
-                        "shares": {"type": "array", "items": {"$ref": "#/components/schemas/Share"}},
+                        "shares": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/Share"},
+                        },
                     },
                     "additionalProperties": False,
                 },
@@ -302,19 +338,35 @@ def owner_document() -> dict[str, Any]:
             }
         },
     }
-    request_id = [{"name": "request_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+    request_id = [
+        {"name": "request_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    ]
 
     def op(summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
-        return {"summary": summary, "security": [{"bearer": []}], "responses": {**responses, **errors}, **extra}
+        return {
+            "summary": summary,
+            "security": [{"bearer": []}],
+            "responses": {**responses, **errors},
+            **extra,
+        }
 
     return {
         "openapi": "3.1.0",
         "info": {"title": "rtcc_share owner API", "version": __version__},
         "paths": {
-            "/api/v1/info": {"get": op("Who this gateway is", {"200": _json_response("Info.", "Info")})},
+            "/api/v1/info": {
+                "get": op("Who this gateway is", {"200": _json_response("Info.", "Info")})
+            },
             "/api/v1/openapi.json": {
-                "get": op("This document", {"200": {"description": "The document.",
-                                                    "content": {"application/json": {"schema": {"type": "object"}}}}})
+                "get": op(
+                    "This document",
+                    {
+                        "200": {
+                            "description": "The document.",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                )
             },
             "/api/v1/policy": {
                 "put": op(
@@ -322,16 +374,24 @@ def owner_document() -> dict[str, Any]:
                     ok_state,
                     requestBody={
                         "required": True,
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PolicyPush"}}},
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/PolicyPush"}
+                            }
+                        },
                     },
                 )
             },
-            "/api/v1/state": {"get": op("Current state", {"200": _json_response("State.", "State")})},
+            "/api/v1/state": {
+                "get": op("Current state", {"200": _json_response("State.", "State")})
+            },
             "/api/v1/requests/{request_id}/approve": {
                 "post": op(
                     "Approve pending cameras (default all)",
-                    {"200": _json_response("The request.", "RequestView"),
-                     "404": _problem_response("No such request.")},
+                    {
+                        "200": _json_response("The request.", "RequestView"),
+                        "404": _problem_response("No such request."),
+                    },
                     parameters=request_id,
                     requestBody=camera_ids_body,
                 )
@@ -339,8 +399,10 @@ def owner_document() -> dict[str, Any]:
             "/api/v1/requests/{request_id}/deny": {
                 "post": op(
                     "Deny pending cameras (default all)",
-                    {"200": _json_response("The request.", "RequestView"),
-                     "404": _problem_response("No such request.")},
+                    {
+                        "200": _json_response("The request.", "RequestView"),
+                        "404": _problem_response("No such request."),
+                    },
                     parameters=request_id,
                     requestBody=camera_ids_body,
                 )
@@ -348,11 +410,26 @@ def owner_document() -> dict[str, Any]:
             "/api/v1/shares/{share_id}/revoke": {
                 "post": op(
                     "End one share now",
-                    {"200": _json_response("Done.", "Revoked"), "404": _problem_response("No such share.")},
-                    parameters=[{"name": "share_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    {
+                        "200": _json_response("Done.", "Revoked"),
+                        "404": _problem_response("No such share."),
+                    },
+                    parameters=[
+                        {
+                            "name": "share_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
                 )
             },
-            "/api/v1/revoke": {"post": op("End every share of a camera, or of all", {"200": _json_response("Done.", "Revoked")})},
+            "/api/v1/revoke": {
+                "post": op(
+                    "End every share of a camera, or of all",
+                    {"200": _json_response("Done.", "Revoked")},
+                )
+            },
             "/api/v1/pause": {"post": op("Pause sharing (optionally until a time)", ok_state)},
             "/api/v1/resume": {"post": op("Resume sharing", ok_state)},
             "/api/v1/audit": {
@@ -360,8 +437,16 @@ def owner_document() -> dict[str, Any]:
                     "Audit records after a sequence number",
                     {"200": _json_response("Records.", "AuditPage")},
                     parameters=[
-                        {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
-                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 1000}},
+                        {
+                            "name": "after",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 0},
+                        },
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 0, "maximum": 1000},
+                        },
                     ],
                 )
             },
@@ -369,10 +454,18 @@ def owner_document() -> dict[str, Any]:
                 "get": op(
                     "Verify the whole hash chain (optionally that it holds a head)",
                     {"200": _json_response("Result.", "Verify")},
-                    parameters=[{"name": "head", "in": "query", "schema": {"type": "string", "pattern": "^[0-9]+:[0-9a-f]{64}$"}}],
+                    parameters=[
+                        {
+                            "name": "head",
+                            "in": "query",
+                            "schema": {"type": "string", "pattern": "^[0-9]+:[0-9a-f]{64}$"},
+                        }
+                    ],
                 )
             },
-            "/api/v1/transparency": {"get": op("Per-agency figures", {"200": _json_response("Figures.", "Transparency")})},
+            "/api/v1/transparency": {
+                "get": op("Per-agency figures", {"200": _json_response("Figures.", "Transparency")})
+            },
             "/api/v1/events": {
                 "get": op(
                     "WebSocket: one JSON object per event (seq, ts, type, ...)",
@@ -386,7 +479,13 @@ def owner_document() -> dict[str, Any]:
                 "Problem": _PROBLEM,
                 "Info": {
                     "type": "object",
-                    "required": ["gateway_id", "version", "restreamer", "public_base_url", "rtsp_base_url"],
+                    "required": [
+                        "gateway_id",
+                        "version",
+                        "restreamer",
+                        "public_base_url",
+                        "rtsp_base_url",
+                    ],
                     "properties": {
                         "gateway_id": {"type": "string"},
                         "version": {"type": "string"},
@@ -401,7 +500,11 @@ def owner_document() -> dict[str, Any]:
                     "required": ["policy", "cameras"],
                     "properties": {
                         "policy": {"type": "object", "description": "GATEWAY.md `policy`"},
-                        "cameras": {"type": "array", "items": {"type": "object"}, "description": "GATEWAY.md `cameras`"},
+                        "cameras": {
+                            "type": "array",
+                            "items": {"type": "object"},
+                            "description": "GATEWAY.md `cameras`",
+                        },
                     },
                     "additionalProperties": False,
                 },
@@ -414,7 +517,15 @@ def owner_document() -> dict[str, Any]:
                 },
                 "State": {
                     "type": "object",
-                    "required": ["cameras", "pending_requests", "shares", "policy", "paused", "stale", "lease_ends_at"],
+                    "required": [
+                        "cameras",
+                        "pending_requests",
+                        "shares",
+                        "policy",
+                        "paused",
+                        "stale",
+                        "lease_ends_at",
+                    ],
                     "properties": {
                         "cameras": {
                             "type": "array",
@@ -424,7 +535,9 @@ def owner_document() -> dict[str, Any]:
                                 "properties": {
                                     "id": {"type": "string"},
                                     "label": {"type": "string"},
-                                    "status": {"enum": ["idle", "pending", "scheduled", "live", "blocked"]},
+                                    "status": {
+                                        "enum": ["idle", "pending", "scheduled", "live", "blocked"]
+                                    },
                                     "blocked_reason": {"type": ["string", "null"]},
                                     "viewers": {"type": "integer", "minimum": 0},
                                     "consent": {"type": "boolean"},
@@ -441,8 +554,18 @@ def owner_document() -> dict[str, Any]:
                             "type": "array",
                             "items": {
                                 "type": "object",
-                                "required": ["share_id", "request_id", "camera_id", "status", "starts_at", "ends_at", "viewers"],
-                                "not": {"anyOf": [{"required": ["token"]}, {"required": ["links"]}]},
+                                "required": [
+                                    "share_id",
+                                    "request_id",
+                                    "camera_id",
+                                    "status",
+                                    "starts_at",
+                                    "ends_at",
+                                    "viewers",
+                                ],
+                                "not": {
+                                    "anyOf": [{"required": ["token"]}, {"required": ["links"]}]
+                                },
                             },
                         },
                         "policy": {"type": "object"},
@@ -467,7 +590,12 @@ def owner_document() -> dict[str, Any]:
                 "AuditPage": {
                     "type": "object",
                     "required": ["records"],
-                    "properties": {"records": {"type": "array", "items": {"$ref": "#/components/schemas/AuditRecord"}}},
+                    "properties": {
+                        "records": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/AuditRecord"},
+                        }
+                    },
                 },
                 "Verify": {
                     "type": "object",
@@ -490,8 +618,16 @@ def owner_document() -> dict[str, Any]:
                             "type": "array",
                             "items": {
                                 "type": "object",
-                                "required": ["agency", "name", "requests", "approved", "declined",
-                                             "minutes_live", "minutes_viewed", "viewers"],
+                                "required": [
+                                    "agency",
+                                    "name",
+                                    "requests",
+                                    "approved",
+                                    "declined",
+                                    "minutes_live",
+                                    "minutes_viewed",
+                                    "viewers",
+                                ],
                             },
                         }
                     },

@@ -5,22 +5,28 @@ from __future__ import annotations
 import logging
 import re
 from typing import Final
-from urllib.parse import urlsplit, urlunsplit
 
 _CREDENTIALS_IN_URL: Final = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
 
 
 def redact_url(url: str) -> str:
-    """The URL with any user:password part replaced, for logs and the owner's views."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<invalid url>"
-    if parts.username is None and parts.password is None:
+    """The URL with any user:password part replaced by `***`, for logs and the owner's views.
+
+    Works on the text, not a parsed URL, so IPv6 brackets survive and a password containing `/`
+    or `@` is still hidden (everything before the authority's last `@` is user info).
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
         return url
-    host = parts.hostname or ""
-    netloc = f"***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    end = len(rest)
+    for stop in "?#":
+        if stop in rest:
+            end = min(end, rest.index(stop))
+    authority_and_path = rest[:end]
+    at = authority_and_path.rfind("@")
+    if at < 0:
+        return url
+    return f"{scheme}://***@{rest[at + 1 :]}"
 
 
 class SecretFilter(logging.Filter):

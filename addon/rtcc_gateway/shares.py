@@ -140,8 +140,10 @@ class ShareManager:
     # --- start, restore, stop ------------------------------------------------------------------
 
     async def load(self) -> None:
-        """Restore from the database. Fail closed: a share whose window ended while the gateway
-        was down is closed and audited, never resumed; live ones resume only until their end.
+        """Restore from the database, failing closed.
+
+        A share whose window ended while the gateway was down is closed and audited, never
+        resumed; live ones resume only until their end.
         """
         await self._load_policy()
         shares = await self._store.load_shares()
@@ -172,8 +174,8 @@ class ShareManager:
             saved = json.loads(raw)
             policy = build_policy(POLICY_SCHEMA(saved["policy"]))
             cameras = build_cameras(CAMERAS_SCHEMA(saved["cameras"]))
-            pushed_at = None if saved["pushed_at"] is None else datetime.fromisoformat(
-                saved["pushed_at"]
+            pushed_at = (
+                None if saved["pushed_at"] is None else datetime.fromisoformat(saved["pushed_at"])
             )
         except (ValueError, KeyError, TypeError) as err:
             # A saved policy that no longer validates is dropped: the file's policy (default
@@ -231,7 +233,9 @@ class ShareManager:
             ask = CityAsk(
                 location=Location(body["location"]["lat"], body["location"]["lon"]),
                 radius_m=body["radius_m"],
-                camera_ids=tuple(body["camera_ids"]) if body.get("camera_ids") is not None else None,
+                camera_ids=tuple(body["camera_ids"])
+                if body.get("camera_ids") is not None
+                else None,
                 start=start,
                 duration_s=body.get("duration_s"),
             )
@@ -518,7 +522,9 @@ class ShareManager:
 
     def _spec(self, share: ShareRow) -> StreamSpec:
         camera = self.camera(share.camera_id)
-        assert camera is not None and share.token  # noqa: S101 - checked by the callers' policy
+        # Callers only start shares the policy allowed, so the camera exists and has a token.
+        assert camera is not None  # noqa: S101
+        assert share.token  # noqa: S101
         return StreamSpec(token=share.token, source=camera.source, share_audio=camera.share_audio)
 
     async def _activate(self, share: ShareRow) -> None:
@@ -697,9 +703,7 @@ class ShareManager:
                     **camera_to_dict(camera, with_source=False),
                     "status": status,
                     "blocked_reason": None if blocked is None else str(blocked),
-                    "viewers": sum(
-                        viewers.get(s.token or "", 0) for s in mine if s.status == LIVE
-                    ),
+                    "viewers": sum(viewers.get(s.token or "", 0) for s in mine if s.status == LIVE),
                 }
             )
         pending = []
@@ -737,7 +741,9 @@ class ShareManager:
             "lease_ends_at": iso(self._lease_end()),
         }
 
-    def transparency(self, viewer_seconds: Mapping[str, float], viewers: Mapping[str, int]) -> dict[str, Any]:
+    def transparency(
+        self, viewer_seconds: Mapping[str, float], viewers: Mapping[str, int]
+    ) -> dict[str, Any]:
         """Per agency: requests, approved, declined, minutes live, minutes viewed, viewers."""
         now = self._clock()
         per: dict[str, dict[str, Any]] = {
@@ -757,8 +763,13 @@ class ShareManager:
             entry = per.setdefault(
                 state.row.agency_id,
                 {
-                    "agency": state.row.agency_id, "name": state.agency_name, "requests": 0,
-                    "approved": 0, "declined": 0, "minutes_live": 0.0, "minutes_viewed": 0.0,
+                    "agency": state.row.agency_id,
+                    "name": state.agency_name,
+                    "requests": 0,
+                    "approved": 0,
+                    "declined": 0,
+                    "minutes_live": 0.0,
+                    "minutes_viewed": 0.0,
                     "viewers": 0,
                 },
             )

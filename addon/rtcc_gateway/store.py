@@ -1,5 +1,7 @@
-"""Persistence: one SQLite database under data_dir for requests, shares, the owner's policy, the
-replay state and the audit log. What survives a restart is exactly what fail-closed needs.
+"""Persistence: one SQLite database under data_dir.
+
+It holds requests, shares, the owner's policy, the replay state and the audit log: what survives
+a restart is exactly what failing closed needs.
 """
 
 from __future__ import annotations
@@ -192,9 +194,17 @@ class Store:
             rows = await cur.fetchall()
         return [
             ShareRow(
-                id=r[0], request_id=r[1], camera_id=r[2], status=r[3], token=r[4],
-                duration_s=int(r[5]), cut=bool(r[6]), starts_at=parse_iso(r[7]),
-                ends_at=parse_iso(r[8]), approve_by=parse_iso(r[9]), ended_at=parse_iso(r[10]),
+                id=r[0],
+                request_id=r[1],
+                camera_id=r[2],
+                status=r[3],
+                token=r[4],
+                duration_s=int(r[5]),
+                cut=bool(r[6]),
+                starts_at=parse_iso(r[7]),
+                ends_at=parse_iso(r[8]),
+                approve_by=parse_iso(r[9]),
+                ended_at=parse_iso(r[10]),
                 reason=r[11],
             )
             for r in rows
@@ -209,6 +219,16 @@ def _dt(text: str) -> datetime:
 
 def _share_values(s: ShareRow) -> tuple[Any, ...]:
     return (
-        s.id, s.request_id, s.camera_id, s.status, s.token, s.duration_s, int(s.cut),
-        iso(s.starts_at), iso(s.ends_at), iso(s.approve_by), iso(s.ended_at), s.reason,
+        s.id,
+        s.request_id,
+        s.camera_id,
+        s.status,
+        s.token,
+        s.duration_s,
+        int(s.cut),
+        iso(s.starts_at),
+        iso(s.ends_at),
+        iso(s.approve_by),
+        iso(s.ended_at),
+        s.reason,
     )

@@ -14,7 +14,6 @@ import aiohttp
 import jsonschema
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from rtcc_gateway.app import Bound, Gateway
 from rtcc_gateway.openapi import city_document, owner_document
 from rtcc_gateway.signatures import sign_request
@@ -46,7 +45,9 @@ class OpenApiChecker:
         ]
 
     def check(self, method: str, path: str, answer: Answer) -> None:
-        template = next((t for rx, t in self._paths if rx.match(path.split("?")[0])), None)
+        template = next(
+            (t for rx, t in self._paths if rx.match(path.split("?", maxsplit=1)[0])), None
+        )
         assert template is not None, f"{path} is not in the OpenAPI document"
         operation = self.doc["paths"][template].get(method.lower())
         assert operation is not None, f"{method} {template} is not in the OpenAPI document"
@@ -98,8 +99,11 @@ class Api:
         if sign and self.key is not None:
             all_headers.update(
                 sign_request(
-                    method=method, url=self.sign_base + path, body=data,
-                    key_id=key_id or self.key_id, private_key=key or self.key,
+                    method=method,
+                    url=self.sign_base + path,
+                    body=data,
+                    key_id=key_id or self.key_id,
+                    private_key=key or self.key,
                 )
             )
         all_headers.update(headers or {})
@@ -141,7 +145,9 @@ async def harness_factory(
     sessions: list[aiohttp.ClientSession] = []
 
     async def make(
-        config: dict[str, Any], *, clock: Clock | None = None,
+        config: dict[str, Any],
+        *,
+        clock: Clock | None = None,
         restreamer: RecordingRestreamer | None = None,
     ) -> Harness:
         clock = clock or Clock()
@@ -151,11 +157,16 @@ async def harness_factory(
         sessions.append(session)
         base = config["public"]["base_url"]
         city = Api(
-            session, f"http://127.0.0.1:{bound.public[1]}", OpenApiChecker(city_document(base)),
-            sign_base=base, key=AGENCY_KEY,
+            session,
+            f"http://127.0.0.1:{bound.public[1]}",
+            OpenApiChecker(city_document(base)),
+            sign_base=base,
+            key=AGENCY_KEY,
         )
         owner = Api(
-            session, f"http://127.0.0.1:{bound.owner[1]}", OpenApiChecker(owner_document()),
+            session,
+            f"http://127.0.0.1:{bound.owner[1]}",
+            OpenApiChecker(owner_document()),
             default_headers={"Authorization": f"Bearer {OWNER_TOKEN}"},
         )
         return Harness(gw, bound, city, owner, restreamer, clock)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ..conftest import CAMERA_SOURCE, OTHER_AGENCY_KEY, Clock
-from .conftest import Harness, HarnessFactory, incident, sharing_config
+from .conftest import HarnessFactory, incident, sharing_config
 
 
 def parse(ts: str) -> datetime:
@@ -66,7 +66,9 @@ async def test_request_without_consent_is_declined_without_a_reason(
     assert h.restreamer.streams == {}
 
 
-async def test_no_camera_in_the_radius(harness_factory: HarnessFactory, config_dict: dict[str, Any]) -> None:
+async def test_no_camera_in_the_radius(
+    harness_factory: HarnessFactory, config_dict: dict[str, Any]
+) -> None:
     h = await harness_factory(sharing_config(config_dict, approval="auto"))
     far = incident(location={"lat": 32.35, "lon": -90.18}, radius_m=100)
     answer = await h.city.call("POST", "/api/v1/requests", far)
@@ -77,22 +79,41 @@ async def test_no_camera_in_the_radius(harness_factory: HarnessFactory, config_d
     ("setup", "body", "reason"),
     [
         ({}, incident(camera_ids=["front_door"]), "consent_off"),
-        ({"consent": True, "policy": {"paused": True}}, incident(camera_ids=["front_door"]), "paused"),
         (
-            {"consent": True, "policy": {"privacy_windows": [
-                {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "00:00", "end": "23:59"}
-            ]}},
+            {"consent": True, "policy": {"paused": True}},
+            incident(camera_ids=["front_door"]),
+            "paused",
+        ),
+        (
+            {
+                "consent": True,
+                "policy": {
+                    "privacy_windows": [
+                        {
+                            "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                            "start": "00:00",
+                            "end": "23:59",
+                        }
+                    ]
+                },
+            },
             incident(camera_ids=["front_door"]),
             "privacy_window",
         ),
-        ({"consent": True}, incident(camera_ids=["front_door"], location={"lat": 32.4, "lon": -90.1}),
-         "outside_radius"),
+        (
+            {"consent": True},
+            incident(camera_ids=["front_door"], location={"lat": 32.4, "lon": -90.1}),
+            "outside_radius",
+        ),
         ({"consent": True}, incident(camera_ids=["back_yard"]), "unknown_camera"),
     ],
 )
 async def test_each_decline_reason_reaches_the_owner_log_only(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any], setup: dict[str, Any],
-    body: dict[str, Any], reason: str,
+    harness_factory: HarnessFactory,
+    config_dict: dict[str, Any],
+    setup: dict[str, Any],
+    body: dict[str, Any],
+    reason: str,
 ) -> None:
     config_dict["cameras"][0]["consent"] = setup.get("consent", False)
     config_dict["cameras"][0]["approval"] = "auto"
@@ -186,7 +207,9 @@ async def test_owner_denial_and_approval_timeout(
     assert [r for r in reasons if r] == ["owner_denied", "approval_timeout"]
 
 
-async def test_wait_is_bounded(harness_factory: HarnessFactory, config_dict: dict[str, Any]) -> None:
+async def test_wait_is_bounded(
+    harness_factory: HarnessFactory, config_dict: dict[str, Any]
+) -> None:
     h = await harness_factory(config_dict)
     request_id = (await h.city.call("POST", "/api/v1/requests", incident())).body["request_id"]
     for wait in ("0", "61", "soon"):
@@ -236,16 +259,25 @@ async def test_cameras_list_shows_consent_only_and_hides_the_schedule(
     harness_factory: HarnessFactory, config_dict: dict[str, Any]
 ) -> None:
     config_dict["cameras"].append(
-        {"id": "garage", "label": "Garage", "source": "rtsp://127.0.0.1/g",
-         "location": {"lat": 32.29912, "lon": -90.18567}, "consent": True}
+        {
+            "id": "garage",
+            "label": "Garage",
+            "source": "rtsp://127.0.0.1/g",
+            "location": {"lat": 32.29912, "lon": -90.18567},
+            "consent": True,
+        }
     )
     config_dict["policy"]["paused"] = True
     h = await harness_factory(config_dict)
     answer = await h.city.call("GET", "/api/v1/cameras")
     assert answer.body == {
         "cameras": [
-            {"id": "garage", "label": "Garage", "location": {"lat": 32.299, "lon": -90.186},
-             "formats": ["rtsp"]}
+            {
+                "id": "garage",
+                "label": "Garage",
+                "location": {"lat": 32.299, "lon": -90.186},
+                "formats": ["rtsp"],
+            }
         ]
     }
 
@@ -258,7 +290,9 @@ async def test_oversized_body_is_413_before_anything_else(
 ) -> None:
     h = await harness_factory(config_dict)
     huge = incident(reason="x" * 17000)
-    answer = await h.city.call("POST", "/api/v1/requests", huge, content_type="text/plain", sign=False)
+    answer = await h.city.call(
+        "POST", "/api/v1/requests", huge, content_type="text/plain", sign=False
+    )
     assert answer.status == 413
     assert answer.headers["Content-Type"].startswith("application/problem+json")
 
@@ -267,7 +301,9 @@ async def test_wrong_content_type_is_415_before_the_signature(
     harness_factory: HarnessFactory, config_dict: dict[str, Any]
 ) -> None:
     h = await harness_factory(config_dict)
-    answer = await h.city.call("POST", "/api/v1/requests", incident(), content_type="text/plain", sign=False)
+    answer = await h.city.call(
+        "POST", "/api/v1/requests", incident(), content_type="text/plain", sign=False
+    )
     assert answer.status == 415
 
 
@@ -324,7 +360,9 @@ async def test_unreadable_bodies_are_400(
     ],
 )
 async def test_each_bad_field_is_named(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any], changes: dict[str, Any],
+    harness_factory: HarnessFactory,
+    config_dict: dict[str, Any],
+    changes: dict[str, Any],
     names: list[str],
 ) -> None:
     h = await harness_factory(config_dict)
@@ -365,7 +403,10 @@ async def test_a_hundred_concurrent_requests_stay_consistent(
     config_dict["agencies"][0]["rate_limit_per_minute"] = 1000
     h = await harness_factory(sharing_config(config_dict, approval="auto"))
     answers = await asyncio.gather(
-        *(h.city.call("POST", "/api/v1/requests", incident(incident_id=f"INC-{i}")) for i in range(100))
+        *(
+            h.city.call("POST", "/api/v1/requests", incident(incident_id=f"INC-{i}"))
+            for i in range(100)
+        )
     )
     assert {a.status for a in answers} == {201}
     tokens = {a.body["shares"][0]["links"]["rtsp"] for a in answers}

@@ -67,8 +67,11 @@ async def test_owner_openapi_lists_the_owner_routes(
 ) -> None:
     h = await harness_factory(config_dict)
     doc = (await h.owner.call("GET", "/api/v1/openapi.json")).body
-    assert {p for _, p in OWNER_ROUTES} - {"/api/v1/requests/req_x/approve",
-            "/api/v1/requests/req_x/deny", "/api/v1/shares/shr_x/revoke"} <= set(doc["paths"])
+    assert {p for _, p in OWNER_ROUTES} - {
+        "/api/v1/requests/req_x/approve",
+        "/api/v1/requests/req_x/deny",
+        "/api/v1/shares/shr_x/revoke",
+    } <= set(doc["paths"])
     assert "/api/v1/requests/{request_id}/approve" in doc["paths"]
 
 
@@ -95,13 +98,17 @@ async def test_policy_push_replaces_cameras_and_never_echoes_sources(
     [
         ({}, ["cameras", "policy"]),
         ({"policy": {"timezone": "Nowhere"}, "cameras": []}, ["policy.timezone"]),
-        ({"policy": {"timezone": "UTC"}, "cameras": [{"id": "x"}]},
-         ["cameras[0].label", "cameras[0].location", "cameras[0].source"]),
+        (
+            {"policy": {"timezone": "UTC"}, "cameras": [{"id": "x"}]},
+            ["cameras[0].label", "cameras[0].location", "cameras[0].source"],
+        ),
         ({"policy": {"timezone": "UTC"}, "cameras": [], "extra": 1}, ["extra"]),
     ],
 )
 async def test_bad_policy_pushes_name_each_field_and_change_nothing(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any], body: dict[str, Any],
+    harness_factory: HarnessFactory,
+    config_dict: dict[str, Any],
+    body: dict[str, Any],
     names: list[str],
 ) -> None:
     h = await harness_factory(config_dict)
@@ -116,8 +123,13 @@ async def test_approve_and_deny_per_camera(
     harness_factory: HarnessFactory, config_dict: dict[str, Any]
 ) -> None:
     config_dict["cameras"].append(
-        {"id": "garage", "label": "Garage", "source": "rtsp://127.0.0.1/g",
-         "location": {"lat": 32.2991, "lon": -90.1851}, "consent": True}
+        {
+            "id": "garage",
+            "label": "Garage",
+            "source": "rtsp://127.0.0.1/g",
+            "location": {"lat": 32.2991, "lon": -90.1851},
+            "consent": True,
+        }
     )
     h = await harness_factory(sharing_config(config_dict))
     request_id = (await h.city.call("POST", "/api/v1/requests", incident())).body["request_id"]
@@ -127,14 +139,21 @@ async def test_approve_and_deny_per_camera(
     assert pending["agency"] == "Jackson Police Department"
     assert pending["offense"] == "burglary"
     assert sorted(pending["pending_camera_ids"]) == ["front_door", "garage"]
-    assert {c["id"]: c["status"] for c in state["cameras"]} == {"front_door": "pending", "garage": "pending"}
+    assert {c["id"]: c["status"] for c in state["cameras"]} == {
+        "front_door": "pending",
+        "garage": "pending",
+    }
 
     await h.owner.call("POST", f"/api/v1/requests/{request_id}/approve", {"camera_ids": ["garage"]})
-    answer = await h.owner.call("POST", f"/api/v1/requests/{request_id}/deny", {"camera_ids": ["front_door"]})
+    answer = await h.owner.call(
+        "POST", f"/api/v1/requests/{request_id}/deny", {"camera_ids": ["front_door"]}
+    )
     assert answer.body["status"] == "partially_approved"
     statuses = {s["camera_id"]: s["status"] for s in answer.body["shares"]}
     assert statuses == {"front_door": "declined", "garage": "live"}
-    bad = await h.owner.call("POST", f"/api/v1/requests/{request_id}/approve", {"camera_ids": "garage"})
+    bad = await h.owner.call(
+        "POST", f"/api/v1/requests/{request_id}/approve", {"camera_ids": "garage"}
+    )
     assert (bad.status, bad.problem_names) == (400, ["camera_ids"])
     missing = await h.owner.call("POST", "/api/v1/requests/req_nope/approve")
     assert missing.status == 404
@@ -209,7 +228,9 @@ async def test_privacy_window_start_ends_live_shares(
     local = datetime.now(UTC).astimezone(__import__("zoneinfo").ZoneInfo("America/Chicago"))
     begin = (local + timedelta(minutes=5)).strftime("%H:%M")
     end = (local + timedelta(minutes=65)).strftime("%H:%M")
-    day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[(local + timedelta(minutes=5)).weekday()]
+    day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[
+        (local + timedelta(minutes=5)).weekday()
+    ]
     body = push_body(config_dict)
     body["policy"]["privacy_windows"] = [{"days": [day], "start": begin, "end": end}]
     await h.owner.call("PUT", "/api/v1/policy", body)
@@ -246,7 +267,9 @@ async def test_an_unrefreshed_push_goes_stale_and_ends_shares(
     assert (await h.city.call("POST", "/api/v1/requests", incident())).body["status"] == "approved"
 
 
-async def test_audit_read_and_verify(harness_factory: HarnessFactory, config_dict: dict[str, Any]) -> None:
+async def test_audit_read_and_verify(
+    harness_factory: HarnessFactory, config_dict: dict[str, Any]
+) -> None:
     h = await harness_factory(sharing_config(config_dict, approval="auto"))
     await _live(h)
     page = (await h.owner.call("GET", "/api/v1/audit?after=0&limit=2")).body["records"]
@@ -265,7 +288,9 @@ async def test_audit_read_and_verify(harness_factory: HarnessFactory, config_dic
     assert (await h.owner.call("GET", "/api/v1/audit?limit=5000")).status == 400
 
 
-async def test_transparency_per_agency(harness_factory: HarnessFactory, config_dict: dict[str, Any]) -> None:
+async def test_transparency_per_agency(
+    harness_factory: HarnessFactory, config_dict: dict[str, Any]
+) -> None:
     clock = Clock()
     h = await harness_factory(sharing_config(config_dict, approval="auto"), clock=clock)
     await _live(h, 2)
@@ -283,9 +308,12 @@ async def test_event_stream_carries_what_automations_need(
     harness_factory: HarnessFactory, config_dict: dict[str, Any]
 ) -> None:
     h = await harness_factory(sharing_config(config_dict, approval="auto"))
-    async with aiohttp.ClientSession() as session, session.ws_connect(
-        f"{h.owner.url}/api/v1/events", headers={"Authorization": f"Bearer {OWNER_TOKEN}"}
-    ) as ws:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(
+            f"{h.owner.url}/api/v1/events", headers={"Authorization": f"Bearer {OWNER_TOKEN}"}
+        ) as ws,
+    ):
         answer = await h.city.call("POST", "/api/v1/requests", incident(duration_s=600))
         await h.owner.call("POST", f"/api/v1/shares/{answer.body['shares'][0]['share_id']}/revoke")
         events: list[dict[str, Any]] = []
@@ -301,7 +329,8 @@ async def test_event_stream_carries_what_automations_need(
     ended = next(e for e in events if e["type"] == "share_ended")
     assert ended["reason"] == "revoked"
     heads = [e for e in events if e["type"] == "audit_head"]
-    assert heads and len(heads[-1]["head"]["hash"]) == 64
+    assert heads
+    assert len(heads[-1]["head"]["hash"]) == 64
     seqs = [e["seq"] for e in events]
     assert seqs == sorted(seqs)
     text = json.dumps(events)

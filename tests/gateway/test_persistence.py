@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -72,15 +73,20 @@ async def test_a_replayed_request_is_refused_after_a_restart(
     first = await harness_factory(config)
     body = b'{"incident_id": "A-1", "offense": "theft", "reason": "r", "location": {"lat": 32.2988, "lon": -90.1848}}'
     headers = sign_request(
-        method="POST", url="http://127.0.0.1:8443/api/v1/requests", body=body,
-        key_id="jpd", private_key=AGENCY_KEY,
+        method="POST",
+        url="http://127.0.0.1:8443/api/v1/requests",
+        body=body,
+        key_id="jpd",
+        private_key=AGENCY_KEY,
     )
     ok = await first.city.call("POST", "/api/v1/requests", raw=body, sign=False, headers=headers)
     assert ok.status == 201
     await first.gateway.stop()
 
     second = await harness_factory(config)
-    replay = await second.city.call("POST", "/api/v1/requests", raw=body, sign=False, headers=headers)
+    replay = await second.city.call(
+        "POST", "/api/v1/requests", raw=body, sign=False, headers=headers
+    )
     assert replay.status == 401
     assert "already used" in replay.body["detail"]
     failures = await second.audit("auth_failed")
@@ -92,8 +98,10 @@ async def test_a_pushed_policy_survives_a_restart(
     harness_factory: HarnessFactory, config_dict: dict[str, Any]
 ) -> None:
     first = await harness_factory(config_dict)
-    push = {"policy": {"timezone": "Europe/Berlin", "owner_lease_s": 0},
-            "cameras": [{**config_dict["cameras"][0], "consent": True, "label": "Pushed"}]}
+    push = {
+        "policy": {"timezone": "Europe/Berlin", "owner_lease_s": 0},
+        "cameras": [{**config_dict["cameras"][0], "consent": True, "label": "Pushed"}],
+    }
     assert (await first.owner.call("PUT", "/api/v1/policy", push)).status == 200
     await first.gateway.stop()
     second = await harness_factory(config_dict)
@@ -103,15 +111,21 @@ async def test_a_pushed_policy_survives_a_restart(
 
 
 async def test_a_corrupt_database_is_named_and_nothing_starts(
-    gateway_factory: GatewayFactory, config_dict: dict[str, Any], tmp_path: Path,
+    gateway_factory: GatewayFactory,
+    config_dict: dict[str, Any],
+    tmp_path: Path,
     write_config: Any,
 ) -> None:
     data = tmp_path / "data"
     data.mkdir()
     (data / "gateway.db").write_bytes(b"this is not sqlite" * 100)
-    result = subprocess.run(
+    result = await asyncio.to_thread(
+        subprocess.run,
         ["rtcc-gateway", "serve", "--config", str(write_config(config_dict))],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 2
     assert result.stdout == ""
@@ -129,21 +143,43 @@ async def test_audit_cli_verifies_what_a_gateway_wrote(
     head = (await h.owner.call("GET", "/api/v1/audit/verify")).body["head"]
     await h.gateway.stop()
     data = str(tmp_path / "data")
-    ok = subprocess.run(["rtcc-gateway", "audit", "verify", "--data-dir", data],
-                        capture_output=True, text=True, timeout=60, check=False)
+    ok = await asyncio.to_thread(
+        subprocess.run,
+        ["rtcc-gateway", "audit", "verify", "--data-dir", data],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert ok.returncode == 0
     assert ok.stdout.startswith("ok: ")
     # Someone edits a decision behind the gateway's back.
     with sqlite3.connect(tmp_path / "data" / "gateway.db") as conn:
         conn.execute("DROP TRIGGER IF EXISTS audit_no_update")
-        triggers = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")]
+        triggers = [
+            r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")
+        ]
         for name in triggers:
             conn.execute(f"DROP TRIGGER {name}")
-        conn.execute("UPDATE audit SET detail = replace(detail, 'approve', 'decline') "
-                     "WHERE kind = 'request_decided'")
-    bad = subprocess.run(
-        ["rtcc-gateway", "audit", "verify", "--data-dir", data, "--head", f"{head['seq']}:{head['hash']}"],
-        capture_output=True, text=True, timeout=60, check=False,
+        conn.execute(
+            "UPDATE audit SET detail = replace(detail, 'approve', 'decline') "
+            "WHERE kind = 'request_decided'"
+        )
+    bad = await asyncio.to_thread(
+        subprocess.run,
+        [
+            "rtcc-gateway",
+            "audit",
+            "verify",
+            "--data-dir",
+            data,
+            "--head",
+            f"{head['seq']}:{head['hash']}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert bad.returncode == 1
     assert bad.stdout.startswith("first bad record: ")

@@ -182,7 +182,9 @@ def _parse_json(body: bytes) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:
-        raise ValueError(f"The body is not valid JSON (line {err.lineno}, column {err.colno}).") from None
+        raise ValueError(
+            f"The body is not valid JSON (line {err.lineno}, column {err.colno})."
+        ) from None
 
 
 async def post_request(request: web.Request) -> web.StreamResponse:
@@ -208,7 +210,7 @@ async def post_request(request: web.Request) -> web.StreamResponse:
     start = body.get("start")
     if start is not None and not now - timedelta(seconds=60) <= start <= now + timedelta(hours=24):
         reason = "must be no earlier than 60 s ago and no later than 24 h ahead"
-        return _bad_request([{"name": "start", "reason": reason}], f"Invalid fields: start")
+        return _bad_request([{"name": "start", "reason": reason}], "Invalid fields: start")
     state = await gateway.shares.submit(signed.agency, body)
     view = gateway.shares.city_view(state)
     status = 202 if view["status"] == "pending" else 201

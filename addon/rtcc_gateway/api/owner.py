@@ -80,7 +80,9 @@ async def _json_body(request: web.Request, *, optional: bool) -> Any:
     return data
 
 
-_CAMERA_IDS_BODY: Final = vol.Schema({vol.Optional("camera_ids"): vol.All([str], vol.Length(min=1))})
+_CAMERA_IDS_BODY: Final = vol.Schema(
+    {vol.Optional("camera_ids"): vol.All([str], vol.Length(min=1))}
+)
 _REVOKE_BODY: Final = vol.Schema({vol.Optional("camera_id"): str})
 
 
@@ -140,8 +142,10 @@ async def put_policy(request: web.Request) -> web.Response:
         try:
             cameras = build_cameras(CAMERAS_SCHEMA(data["cameras"]))
         except vol.Invalid as err:
-            problems += [f"cameras{line}" if line.startswith("[") else f"cameras.{line}"
-                         for line in problems_of(err)]
+            problems += [
+                f"cameras{line}" if line.startswith("[") else f"cameras.{line}"
+                for line in problems_of(err)
+            ]
     if problems or policy is None or cameras is None:
         return _invalid(sorted(problems))
     await gateway.shares.set_policy(policy, cameras)
@@ -158,7 +162,9 @@ async def post_approve(request: web.Request) -> web.Response:
     gateway = request.app[GATEWAY_KEY]
     body = _validate(_CAMERA_IDS_BODY, await _json_body(request, optional=True))
     try:
-        state = await gateway.shares.approve(request.match_info["request_id"], body.get("camera_ids"))
+        state = await gateway.shares.approve(
+            request.match_info["request_id"], body.get("camera_ids")
+        )
     except NotFoundError:
         return problem(404, "No such request.")
     return web.json_response(gateway.shares.city_view(state))
@@ -243,7 +249,9 @@ async def get_audit_verify(request: web.Request) -> web.Response:
         {
             "ok": result.ok,
             "count": result.count,
-            "head": None if result.head is None else {"seq": result.head[0], "hash": result.head[1]},
+            "head": None
+            if result.head is None
+            else {"seq": result.head[0], "hash": result.head[1]},
             "first_bad": result.first_bad,
         }
     )

@@ -16,8 +16,10 @@ class StreamSpec:
 
 
 class Restreamer(Protocol):
-    """Adds and removes per-share streams. Cutting live viewers is the door's job, not this one's
-    (go2rtc's DELETE leaves live sessions running; see the facts on go2rtc).
+    """Adds and removes per-share streams.
+
+    Cutting live viewers is the door's job, not this one's: go2rtc's DELETE leaves live sessions
+    running (measured).
     """
 
     name: str

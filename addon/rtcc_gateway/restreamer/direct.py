@@ -1,5 +1,7 @@
-"""The `direct` backend: no restreamer process; the RTSP door connects each viewer straight to
-the camera's own URL. Here it only keeps the token -> source map the door reads.
+"""The `direct` backend: no restreamer process.
+
+The RTSP door connects each viewer straight to the camera's own URL; this class only keeps the
+token -> source map the door reads.
 """
 
 from __future__ import annotations
