@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rtcc_gateway.signatures import generate_private_key, public_key_b64, sign_request  # noqa: E402
+
 from tests.peers.gateway_proc import start_gateway  # noqa: E402
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -154,7 +155,7 @@ async def test_audit_cli_verifies_what_a_gateway_wrote(
     assert ok.returncode == 0
     assert ok.stdout.startswith("ok: ")
     # Someone edits a decision behind the gateway's back.
-    with sqlite3.connect(tmp_path / "data" / "gateway.db") as conn:
+    with contextlib.closing(sqlite3.connect(tmp_path / "data" / "gateway.db")) as conn, conn:
         conn.execute("DROP TRIGGER IF EXISTS audit_no_update")
         triggers = [
             r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")

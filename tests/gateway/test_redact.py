@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 import pytest
-
 from rtcc_gateway.redact import SecretFilter, redact_url
 
 
