@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from rtcc_gateway.app import Bound, Gateway
 from rtcc_gateway.config import parse_config
-from rtcc_gateway.restreamer.base import StreamSpec
+from rtcc_gateway.restreamer.base import StreamSpec, Upstream, upstream_from_url
 
 OWNER_TOKEN = "test-owner-token-0123456789abcdef"
 
@@ -104,6 +104,10 @@ class RecordingRestreamer:
     async def stop(self) -> None:
         self.calls.append(("stop", None))
 
+    def rtsp_upstream(self, token: str) -> Upstream | None:
+        spec = self.streams.get(token)
+        return None if spec is None else upstream_from_url(spec.source)
+
 
 class Clock:
     """The gateway's clock in tests: real time plus an offset the test moves forward."""
@@ -129,7 +133,7 @@ async def gateway_factory(socket_enabled: None, tmp_path: Path) -> AsyncIterator
     async def start(
         config: dict[str, Any],
         *,
-        restreamer: RecordingRestreamer | None = None,
+        restreamer: Any = None,
         clock: Clock | None = None,
     ) -> tuple[Gateway, Bound]:
         gw = Gateway(parse_config(copy.deepcopy(config), tmp_path), clock=clock or Clock())

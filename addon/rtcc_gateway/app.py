@@ -8,7 +8,7 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 from aiohttp import web
 
@@ -16,7 +16,8 @@ from rtcc_gateway.api import city, owner
 from rtcc_gateway.audit import AuditLog, AuditRecord
 from rtcc_gateway.config import Agency, GatewayConfig
 from rtcc_gateway.context import GATEWAY_KEY
-from rtcc_gateway.door.rtsp import RtspDoor
+from rtcc_gateway.door.rtsp import Admission, RtspDoor
+from rtcc_gateway.door.viewers import ViewerRegistry
 from rtcc_gateway.events import EventBus
 from rtcc_gateway.policy import OwnerState
 from rtcc_gateway.problems import problem_middleware
@@ -73,7 +74,10 @@ class Gateway:
         self._auth_failures_suppressed = 0
         self.websockets: set[web.WebSocketResponse] = set()
         self._runners: list[web.AppRunner] = []
-        self._rtsp = RtspDoor(max_header_bytes=MAX_HEADER_LINE)
+        self.viewers = ViewerRegistry(self._viewer_event)
+        self._rtsp = RtspDoor(
+            max_header_bytes=MAX_HEADER_LINE, admit=self._admit, viewers=self.viewers
+        )
         self._store: Store | None = None
         self._audit: AuditLog | None = None
         self._nonces: SqliteNonceStore | None = None
@@ -105,11 +109,36 @@ class Gateway:
 
     def owner_state(self) -> dict[str, object]:
         """GET /api/v1/state."""
-        return self.shares.owner_state(viewers={})
+        return self.shares.owner_state(viewers=self.viewers.counts())
 
     def transparency(self) -> dict[str, object]:
         """GET /api/v1/transparency."""
-        return self.shares.transparency(viewer_seconds={}, viewers={})
+        return self.shares.transparency(
+            viewer_seconds=self.viewers.seconds(), viewers=self.viewers.ever()
+        )
+
+    async def _admit(self, token: str) -> Admission | None:
+        """The door's question: does this token name a live share, and where is its video?"""
+        share = self.shares.live_share(token)
+        if share is None or self.viewers.is_cut(token):
+            return None
+        camera = self.shares.camera(share.camera_id)
+        upstream = self.restreamer.rtsp_upstream(token)
+        if camera is None or upstream is None:
+            return None
+        return Admission(
+            token=token,
+            share_id=share.id,
+            request_id=share.request_id,
+            camera_id=share.camera_id,
+            share_audio=camera.share_audio,
+            upstream=upstream,
+        )
+
+    async def _viewer_event(self, kind: str, detail: dict[str, Any]) -> None:
+        """Each viewer's connect and disconnect: on the record and on the owner's stream."""
+        await self.audit.append(kind, detail)
+        self.events.publish(kind, **detail)
 
     async def audit_auth_failure(self, request: web.Request, reason: str) -> None:
         """Record a refused signature; bounded per address so junk cannot flood the log."""
@@ -168,6 +197,7 @@ class Gateway:
         await self._audit.append(
             "gateway_started", {"gateway_id": self.gateway_id, "restreamer": self.restreamer.name}
         )
+        self._shares.cut_listeners.append(self.viewers.cut)
         self._shares.start()
 
     def _ssl_context(self) -> ssl.SSLContext | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import json
 import logging
 import secrets
@@ -200,8 +201,16 @@ class ShareManager:
     # --- lookups -------------------------------------------------------------------------------
 
     def live_share(self, token: str) -> ShareRow | None:
-        """The share a token names if it is live now; unknown and expired look alike (None)."""
-        share = self._by_token.get(token)
+        """The share a token names if it is live now; unknown and expired look alike (None).
+
+        Every active token is compared in constant time, with no early exit, so the time taken
+        says nothing about how close a guess was.
+        """
+        share = None
+        wanted = token.encode()
+        for candidate, row in self._by_token.items():
+            if hmac.compare_digest(candidate.encode(), wanted):
+                share = row
         if share is None or share.status != LIVE:
             return None
         if share.ends_at is not None and self._clock() >= share.ends_at:

@@ -126,7 +126,7 @@ class Harness:
     bound: Bound
     city: Api
     owner: Api
-    restreamer: RecordingRestreamer
+    restreamer: Any
     clock: Clock
 
     async def audit(self, kind: str | None = None) -> list[dict[str, Any]]:
@@ -148,7 +148,7 @@ async def harness_factory(
         config: dict[str, Any],
         *,
         clock: Clock | None = None,
-        restreamer: RecordingRestreamer | None = None,
+        restreamer: Any | None = None,
     ) -> Harness:
         clock = clock or Clock()
         restreamer = restreamer or RecordingRestreamer()

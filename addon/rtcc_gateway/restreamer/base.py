@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Protocol
+from urllib.parse import unquote, urlsplit
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,6 +14,37 @@ class StreamSpec:
     token: str = field(repr=False)
     source: str = field(repr=False)  # the registry camera's URL, never anything from the city
     share_audio: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Upstream:
+    """Where a share's video comes from, as the door connects to it."""
+
+    host: str
+    port: int
+    base: str = field(repr=False)  # the upstream URL without credentials
+    tls: bool = False
+    username: str | None = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
+
+
+def upstream_from_url(url: str) -> Upstream:
+    """An Upstream from an rtsp(s):// URL, credentials split off."""
+    parts = urlsplit(url)
+    tls = parts.scheme == "rtsps"
+    port = parts.port or (322 if tls else 554)
+    host = parts.hostname or ""
+    # The base keeps the URL's own form (port written or not), minus the credentials.
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    base = f"{parts.scheme}://{netloc}{parts.path}" + (f"?{parts.query}" if parts.query else "")
+    return Upstream(
+        host=host,
+        port=port,
+        base=base.rstrip("/"),
+        tls=tls,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
 
 
 class Restreamer(Protocol):
@@ -38,3 +70,6 @@ class Restreamer(Protocol):
 
     async def stop(self) -> None:
         """Release everything."""
+
+    def rtsp_upstream(self, token: str) -> Upstream | None:
+        """Where the RTSP door connects a viewer of this live share (None: not live here)."""

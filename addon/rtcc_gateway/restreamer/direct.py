@@ -6,7 +6,7 @@ token -> source map the door reads.
 
 from __future__ import annotations
 
-from rtcc_gateway.restreamer.base import StreamSpec
+from rtcc_gateway.restreamer.base import StreamSpec, Upstream, upstream_from_url
 
 
 class DirectRestreamer:
@@ -37,6 +37,7 @@ class DirectRestreamer:
         """Forget everything."""
         self._streams.clear()
 
-    def lookup(self, token: str) -> StreamSpec | None:
-        """The stream of a live token, or None."""
-        return self._streams.get(token)
+    def rtsp_upstream(self, token: str) -> Upstream | None:
+        """The camera itself: the door connects and authenticates to it."""
+        spec = self._streams.get(token)
+        return None if spec is None else upstream_from_url(spec.source)

@@ -1,0 +1,128 @@
+"""Who is watching now: every viewer connection of every share, counted, audited, and cut.
+
+Both doors register each viewer here. Cutting a share closes all its connections at once, which
+is the only way to end live viewers (go2rtc's DELETE does not).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+_LOGGER = logging.getLogger(__name__)
+
+type Notify = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class Viewer:
+    """One viewer connection through a door."""
+
+    id: str
+    token: str = field(repr=False)
+    share_id: str
+    camera_id: str
+    request_id: str
+    remote: str
+    kind: str  # rtsp | mp4 | hls
+    started: float
+    close: Callable[[], None]
+    bytes_out: int = 0
+
+
+class ViewerRegistry:
+    """Live viewers per share token, with totals for the transparency report."""
+
+    def __init__(self, notify: Notify) -> None:
+        self._notify = notify
+        self._live: dict[str, dict[str, Viewer]] = {}
+        self._cut: set[str] = set()
+        self.totals: dict[str, tuple[int, float]] = {}  # token -> (viewers ever, seconds watched)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def counts(self) -> dict[str, int]:
+        """Viewers now, per token."""
+        return {token: len(v) for token, v in self._live.items() if v}
+
+    def seconds(self) -> dict[str, float]:
+        """Seconds watched per token, ended viewers plus live ones so far."""
+        now = time.monotonic()
+        out = {token: total[1] for token, total in self.totals.items()}
+        for token, viewers in self._live.items():
+            out[token] = out.get(token, 0.0) + sum(now - v.started for v in viewers.values())
+        return out
+
+    def ever(self) -> dict[str, int]:
+        """Viewers ever per token."""
+        return {token: total[0] for token, total in self.totals.items()}
+
+    async def connect(
+        self,
+        *,
+        token: str,
+        share_id: str,
+        camera_id: str,
+        request_id: str,
+        remote: str,
+        kind: str,
+        close: Callable[[], None],
+    ) -> Viewer | None:
+        """Register a viewer; None if the share was cut meanwhile (the caller closes)."""
+        if token in self._cut:
+            return None
+        viewer = Viewer(
+            id=f"vwr_{secrets.token_urlsafe(8)}",
+            token=token,
+            share_id=share_id,
+            camera_id=camera_id,
+            request_id=request_id,
+            remote=remote,
+            kind=kind,
+            started=time.monotonic(),
+            close=close,
+        )
+        self._live.setdefault(token, {})[viewer.id] = viewer
+        count, seconds = self.totals.get(token, (0, 0.0))
+        self.totals[token] = (count + 1, seconds)
+        await self._notify("viewer_connected", self._detail(viewer))
+        return viewer
+
+    async def disconnect(self, viewer: Viewer) -> None:
+        """A viewer left or was cut: record how long and how much."""
+        live = self._live.get(viewer.token, {})
+        if live.pop(viewer.id, None) is None:
+            return
+        duration = time.monotonic() - viewer.started
+        count, seconds = self.totals.get(viewer.token, (0, 0.0))
+        self.totals[viewer.token] = (count, seconds + duration)
+        detail = self._detail(viewer)
+        detail.update(duration_s=round(duration, 3), bytes=viewer.bytes_out)
+        await self._notify("viewer_disconnected", detail)
+
+    def _detail(self, viewer: Viewer) -> dict[str, Any]:
+        return {
+            "viewer_id": viewer.id,
+            "share_id": viewer.share_id,
+            "request_id": viewer.request_id,
+            "camera_id": viewer.camera_id,
+            "remote": viewer.remote,
+            "via": viewer.kind,
+            "viewers": len(self._live.get(viewer.token, {})),
+        }
+
+    async def cut(self, token: str) -> None:
+        """Close every connection of a share now; refuse new ones from now on."""
+        self._cut.add(token)
+        for viewer in list(self._live.get(token, {}).values()):
+            with contextlib.suppress(Exception):
+                viewer.close()
+
+    def is_cut(self, token: str) -> bool:
+        """Whether the share behind this token was cut."""
+        return token in self._cut

@@ -1,0 +1,1 @@
+"""Finding cameras on the owner's LAN: WS-Discovery probes and ONVIF device look-ups."""

@@ -1,0 +1,126 @@
+"""Media fixtures: the synthetic camera (with audio and a password) and a gateway in front of it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from rtcc_gateway.restreamer.direct import DirectRestreamer
+
+from ..gateway.conftest import Harness, HarnessFactory, incident, sharing_config
+from ..gateway.conftest import harness_factory  # noqa: F401 - the fixture, shared here
+from ..peers.camera import camera_available, run_camera
+
+CAMERA_USER, CAMERA_PASSWORD = "viewer", "s3cret-cam"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/media/" in str(item.fspath):
+            item.add_marker(pytest.mark.media)
+
+
+@pytest.fixture(scope="module")
+def camera_url() -> Iterator[str]:
+    """An H.264 + G.711 camera behind Basic auth; the URL carries the credentials."""
+    reason = camera_available()
+    if reason:
+        pytest.skip(reason)
+    with run_camera("--audio", "--user", CAMERA_USER, "--password", CAMERA_PASSWORD) as url:
+        yield url.replace("rtsp://", f"rtsp://{CAMERA_USER}:{CAMERA_PASSWORD}@")
+
+
+@pytest.fixture(params=["direct"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """The restream backend the door runs on (go2rtc ones join when they are wired)."""
+    return str(request.param)
+
+
+async def door_harness(
+    harness_factory: HarnessFactory,
+    config: dict[str, Any],
+    camera_url: str,
+    backend: str,
+    **camera: Any,
+) -> Harness:
+    config["cameras"][0]["source"] = camera_url
+    config["agencies"][0]["rate_limit_per_minute"] = 1000
+    sharing_config(config, approval="auto", **camera)
+    assert backend == "direct"
+    return await harness_factory(config, restreamer=DirectRestreamer())
+
+
+async def share_link(h: Harness, **changes: Any) -> tuple[str, dict[str, Any]]:
+    """Ask for a share; returns its RTSP link (at the door's real port) and the answer."""
+    answer = await h.city.call("POST", "/api/v1/requests", incident(**changes))
+    assert answer.status == 201, answer.body
+    share = answer.body["shares"][0]
+    token = share["links"]["rtsp"].rsplit("/", 1)[1]
+    return f"rtsp://127.0.0.1:{h.bound.rtsp[1]}/{token}", answer.body
+
+
+async def ffprobe_streams(url: str) -> list[dict[str, Any]]:
+    proc = await asyncio.create_subprocess_exec(
+        "ffprobe",
+        "-v",
+        "error",
+        "-rtsp_transport",
+        "tcp",
+        "-show_entries",
+        "stream=codec_type,codec_name",
+        "-of",
+        "json",
+        url,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 30)
+    if proc.returncode != 0:
+        raise AssertionError(f"ffprobe failed: {err.decode()}")
+    streams: list[dict[str, Any]] = json.loads(out)["streams"]
+    return streams
+
+
+async def ffprobe_error(url: str) -> str:
+    proc = await asyncio.create_subprocess_exec(
+        "ffprobe",
+        "-v",
+        "error",
+        "-rtsp_transport",
+        "tcp",
+        url,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode != 0
+    return err.decode()
+
+
+async def count_frames(url: str, frames: int) -> int:
+    proc = await asyncio.create_subprocess_exec(
+        "ffprobe",
+        "-v",
+        "error",
+        "-rtsp_transport",
+        "tcp",
+        "-select_streams",
+        "v:0",
+        "-read_intervals",
+        f"%+#{frames}",
+        "-count_frames",
+        "-show_entries",
+        "stream=nb_read_frames",
+        "-of",
+        "csv=p=0",
+        url,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 40)
+    assert proc.returncode == 0, err.decode()
+    return int(out.decode().strip().split(",")[0])
