@@ -11,8 +11,13 @@ from typing import Any
 import pytest
 from rtcc_gateway.restreamer.direct import DirectRestreamer
 
-from ..gateway.conftest import Harness, HarnessFactory, incident, sharing_config
-from ..gateway.conftest import harness_factory  # noqa: F401 - the fixture, shared here
+from ..gateway.conftest import (
+    Harness,
+    HarnessFactory,
+    harness_factory,  # noqa: F401 - the fixture, shared here
+    incident,
+    sharing_config,
+)
 from ..peers.camera import camera_available, run_camera
 
 CAMERA_USER, CAMERA_PASSWORD = "viewer", "s3cret-cam"
@@ -41,7 +46,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 async def door_harness(
-    harness_factory: HarnessFactory,
+    factory: HarnessFactory,
     config: dict[str, Any],
     camera_url: str,
     backend: str,
@@ -51,7 +56,7 @@ async def door_harness(
     config["agencies"][0]["rate_limit_per_minute"] = 1000
     sharing_config(config, approval="auto", **camera)
     assert backend == "direct"
-    return await harness_factory(config, restreamer=DirectRestreamer())
+    return await factory(config, restreamer=DirectRestreamer())
 
 
 async def share_link(h: Harness, **changes: Any) -> tuple[str, dict[str, Any]]:
