@@ -1,3 +1,1 @@
-"""Tests of rtcc_share. Importing the integration here lets Home Assistant's test harness find it."""
-
-import custom_components.rtcc_share  # noqa: F401
+"""Tests of rtcc_share (the integration is imported in conftest.py, for Home Assistant's harness)."""

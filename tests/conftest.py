@@ -17,6 +17,8 @@ from rtcc_gateway.app import Bound, Gateway
 from rtcc_gateway.config import parse_config
 from rtcc_gateway.restreamer.base import StreamSpec, Upstream, upstream_from_url
 
+import custom_components.rtcc_share  # noqa: F401 - lets Home Assistant's test harness find it
+
 OWNER_TOKEN = "test-owner-token-0123456789abcdef"
 
 

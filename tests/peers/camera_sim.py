@@ -21,9 +21,10 @@ from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 def pipeline(args: argparse.Namespace) -> str:
     video = (
-        f"videotestsrc is-live=true pattern=ball ! video/x-raw,width={args.width},"
+        f"videotestsrc is-live=true pattern={args.pattern} ! video/x-raw,width={args.width},"
         f"height={args.height},framerate={args.fps}/1 ! x264enc tune=zerolatency "
-        f"speed-preset=ultrafast key-int-max={args.fps} bitrate={args.bitrate} ! "
+        f"speed-preset=ultrafast key-int-max={args.fps} bitrate={args.bitrate} "
+        f"vbv-buf-capacity=1000 ! "
         "rtph264pay name=pay0 pt=96 config-interval=1"
     )
     audio = (
@@ -42,6 +43,9 @@ def main() -> int:
     parser.add_argument("--height", type=int, default=360)
     parser.add_argument("--fps", type=int, default=15)
     parser.add_argument("--bitrate", type=int, default=500, help="kbit/s")
+    parser.add_argument(
+        "--pattern", default="ball", help="videotestsrc pattern; 'snow' keeps the bitrate up"
+    )
     parser.add_argument("--audio", action="store_true", help="add a G.711 audio track")
     parser.add_argument("--user")
     parser.add_argument("--password")

@@ -1,7 +1,10 @@
 """Launch the ipycam virtual ONVIF camera for tests, fed with synthetic frames.
 
-Run with the project's Python (`python tests/peers/onvif_sim.py --onvif-port N --rtsp-port M`);
-prints `ready ONVIF_URL` once the device service answers, streams until SIGTERM/SIGINT.
+Run with the project's Python (`python tests/peers/onvif_sim.py`); prints
+`ready ONVIF_DEVICE_URL RTSP_PORT` once the device service listens, then streams until
+SIGTERM/SIGINT. Ports default to free ones picked here, so the test process (where pytest-socket
+blocks sockets outside `socket_enabled`) needs no socket to start it.
+Tests use `run_onvif_sim()` (below), which picks free ports and always stops the process.
 
 ipycam binds 0.0.0.0 and multicasts a WS-Discovery Hello on start, so this must only ever run in
 a network namespace that has nothing but loopback (scripts/test makes one). It refuses otherwise.
@@ -10,11 +13,22 @@ a network namespace that has nothing but loopback (scripts/test makes one). It r
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib.util
 import os
+import selectors
 import signal
 import socket
+import subprocess
 import sys
+import tempfile
 import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+SIM = Path(__file__)
 
 
 def isolated_namespace() -> bool:
@@ -22,10 +36,84 @@ def isolated_namespace() -> bool:
     return [name for _, name in socket.if_nameindex()] == ["lo"]
 
 
+def sim_unavailable() -> str | None:
+    """None when ipycam may run here, else the reason it must not (printed as the skip reason)."""
+    if not isolated_namespace():
+        return (
+            "ipycam binds 0.0.0.0 and multicasts: it runs only inside scripts/test's "
+            "loopback-only network namespace (run `scripts/test tests/integration/...`)"
+        )
+    if importlib.util.find_spec("ipycam") is None:
+        return "ipycam is not installed (pip install ipycam; it belongs in the test extras)"
+    return None
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    """A loopback port nothing listens on right now (bound, then released)."""
+    with socket.socket(socket.AF_INET, kind) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class OnvifSim:
+    """A running simulator: where its services are and what it was configured with."""
+
+    onvif_port: int
+    rtsp_port: int
+    device_url: str
+    name: str
+    username: str
+    password: str
+
+
+@contextlib.contextmanager
+def run_onvif_sim(
+    *, name: str = "RTCC-Sim", username: str = "", password: str = "", timeout: float = 30
+) -> Iterator[OnvifSim]:
+    """Run ipycam on free ports (WS-Discovery on 3702); stopped (killed if need be) on exit."""
+    reason = sim_unavailable()
+    if reason is not None:
+        raise RuntimeError(reason)
+    args = [sys.executable, str(SIM), "--name", name]
+    if username:
+        args += ["--username", username, "--password", password]
+    # stderr goes to a file: a full pipe nobody reads would stall the simulator.
+    log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in the finally below
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, text=True)
+    try:
+        assert proc.stdout is not None
+        line = ""
+        with selectors.DefaultSelector() as selector:
+            selector.register(proc.stdout, selectors.EVENT_READ)
+            deadline = time.monotonic() + timeout
+            while not line and time.monotonic() < deadline and proc.poll() is None:
+                if selector.select(timeout=0.2):
+                    line = proc.stdout.readline().strip()
+        if not line.startswith("ready "):
+            proc.kill()
+            proc.wait(timeout=10)
+            log.seek(0)
+            raise AssertionError(f"ipycam did not start: {line!r} {log.read()[-2000:]}")
+        _, device_url, rtsp_port = line.split()
+        onvif_port = int(device_url.split(":")[2].split("/")[0])
+        yield OnvifSim(onvif_port, int(rtsp_port), device_url, name, username, password)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+        log.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--onvif-port", type=int, required=True)
-    parser.add_argument("--rtsp-port", type=int, required=True)
+    parser.add_argument("--onvif-port", type=int, default=0, help="0: a free port")
+    parser.add_argument("--rtsp-port", type=int, default=0, help="0: a free port")
     parser.add_argument("--go2rtc-port", type=int, default=1, help="a port with no go2rtc on it")
     parser.add_argument("--discovery-port", type=int, default=3702)
     parser.add_argument("--name", default="RTCC-Sim")
@@ -56,8 +144,8 @@ def main() -> int:
         model=args.model,
         serial_number=args.serial,
         local_ip="127.0.0.1",
-        onvif_port=args.onvif_port,
-        rtsp_port=args.rtsp_port,
+        onvif_port=args.onvif_port or free_port(),
+        rtsp_port=args.rtsp_port or free_port(),
         go2rtc_api_port=args.go2rtc_port,
         username=args.username,
         password=args.password,
@@ -81,7 +169,7 @@ def main() -> int:
         print("ipycam failed to start", file=sys.stderr)
         return 1
     try:
-        print(f"ready {config.onvif_url}", flush=True)
+        print(f"ready {config.onvif_url} {config.rtsp_port}", flush=True)
         frame = np.zeros((config.main_height, config.main_width, 3), dtype=np.uint8)
         n = 0
         while not stop.is_set() and camera.is_running:

@@ -1,0 +1,140 @@
+"""Shared pieces of the benchmarks: a camera, a gateway process, signed city calls, figures."""
+
+from __future__ import annotations
+
+import json
+import socket
+import statistics
+import sys
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rtcc_gateway.signatures import generate_private_key, public_key_b64, sign_request  # noqa: E402
+
+from tests.peers.gateway_proc import GatewayProcess, start_gateway  # noqa: E402
+
+OWNER_TOKEN = "bench-owner-token-0123456789"  # noqa: S105 - a throwaway local gateway
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def report(name: str, values: list[float], unit: str = "ms") -> None:
+    print(
+        f"{name:<44} n={len(values):4d}  p50={percentile(values, 0.5):8.2f} {unit}  "
+        f"p99={percentile(values, 0.99):8.2f} {unit}  mean={statistics.fmean(values):8.2f} {unit}"
+    )
+
+
+@dataclass
+class Bench:
+    """A running gateway and clients for it."""
+
+    gateway: GatewayProcess
+    base: str
+    owner: str
+    session: aiohttp.ClientSession
+    key: Any
+
+    async def request(self, **body: Any) -> dict[str, Any]:
+        payload = {
+            "incident_id": "BENCH-1",
+            "offense": "bench",
+            "reason": "benchmark",
+            "location": {"lat": 32.2988, "lon": -90.1848},
+            **body,
+        }
+        data = json.dumps(payload).encode()
+        headers = sign_request(
+            method="POST",
+            url=f"{self.base}/api/v1/requests",
+            body=data,
+            key_id="bench",
+            private_key=self.key,
+        )
+        headers["Content-Type"] = "application/json"
+        async with self.session.post(
+            f"{self.base}/api/v1/requests", data=data, headers=headers
+        ) as resp:
+            answer: dict[str, Any] = await resp.json()
+            if resp.status != 201:
+                raise RuntimeError(f"request refused: {resp.status} {answer}")
+            return answer
+
+    async def owner_post(self, path: str, body: Any = None) -> Any:
+        async with self.session.post(
+            self.owner + path, json=body, headers={"Authorization": f"Bearer {OWNER_TOKEN}"}
+        ) as resp:
+            return await resp.json()
+
+    def rtsp_link(self, answer: dict[str, Any], index: int = 0) -> str:
+        token = answer["shares"][index]["links"]["rtsp"].rsplit("/", 1)[1]
+        return f"rtsp://127.0.0.1:{self.gateway.rtsp_port}/{token}"
+
+
+@asynccontextmanager
+async def running_gateway(camera_url: str, **camera: Any) -> AsyncIterator[Bench]:
+    """A gateway process (the console script) sharing one auto-approved camera."""
+    key = generate_private_key()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory() as tmp:
+        config = {
+            "public": {
+                "host": "127.0.0.1",
+                "port": port,
+                "rtsp_port": 0,
+                "base_url": base,
+                "rtsp_base_url": "rtsp://127.0.0.1:8554",
+                "insecure_http": True,
+            },
+            "owner": {"host": "127.0.0.1", "port": 0, "token": OWNER_TOKEN},
+            "data_dir": str(Path(tmp) / "data"),
+            "restreamer": camera.pop("restreamer", "direct"),
+            "agencies": [
+                {
+                    "id": "bench",
+                    "name": "Bench PD",
+                    "public_key": public_key_b64(key),
+                    "rate_limit_per_minute": 100000,
+                }
+            ],
+            "policy": {"timezone": "America/Chicago"},
+            "cameras": [
+                {
+                    "id": "cam",
+                    "label": "Cam",
+                    "source": camera_url,
+                    "consent": True,
+                    "approval": "auto",
+                    "location": {"lat": 32.2990, "lon": -90.1850},
+                    **camera,
+                }
+            ],
+        }
+        path = Path(tmp) / "gateway.yaml"
+        path.write_text(yaml.safe_dump(config))
+        gw = await start_gateway(path)
+        try:
+            async with aiohttp.ClientSession() as session:
+                yield Bench(gw, base, f"http://127.0.0.1:{gw.owner_port}", session, key)
+        finally:
+            await gw.stop()
