@@ -60,9 +60,8 @@ async def main(tries: int) -> int:
     report("first frame straight from the camera", direct)
     report("first frame through the door", door)
     ratio = statistics.median(door) / statistics.median(direct)
-    print(
-        f"ratio of medians (door/camera): {ratio:.3f}  goal <= 1.10: {'met' if ratio <= 1.10 else 'NOT met'}"
-    )
+    verdict = "met" if ratio <= 1.10 else "NOT met"
+    print(f"ratio of medians (door/camera): {ratio:.3f}  goal <= 1.10: {verdict}")
     return 0
 
 
