@@ -106,6 +106,9 @@ class RecordingRestreamer:
     async def stop(self) -> None:
         self.calls.append(("stop", None))
 
+    def http_upstream(self) -> None:
+        return None
+
     def rtsp_upstream(self, token: str) -> Upstream | None:
         spec = self.streams.get(token)
         return None if spec is None else upstream_from_url(spec.source)

@@ -16,6 +16,7 @@ from rtcc_gateway.api import city, owner
 from rtcc_gateway.audit import AuditLog, AuditRecord
 from rtcc_gateway.config import Agency, GatewayConfig
 from rtcc_gateway.context import GATEWAY_KEY
+from rtcc_gateway.door.http import HttpAdmission, HttpDoor
 from rtcc_gateway.door.rtsp import Admission, RtspDoor
 from rtcc_gateway.door.viewers import ViewerRegistry
 from rtcc_gateway.events import EventBus
@@ -78,6 +79,12 @@ class Gateway:
         self._rtsp = RtspDoor(
             max_header_bytes=MAX_HEADER_LINE, admit=self._admit, viewers=self.viewers
         )
+        self._http_door = HttpDoor(
+            admit=self._admit_http,
+            viewers=self.viewers,
+            # Late-bound: the restreamer is chosen at start (and tests may swap it before).
+            upstream=lambda: self.restreamer.http_upstream(),  # noqa: PLW0108
+        )
         self._store: Store | None = None
         self._audit: AuditLog | None = None
         self._nonces: SqliteNonceStore | None = None
@@ -133,6 +140,22 @@ class Gateway:
             camera_id=share.camera_id,
             share_audio=camera.share_audio,
             upstream=upstream,
+        )
+
+    async def _admit_http(self, token: str) -> HttpAdmission | None:
+        """The HTTP door's question: the same live-share check, without an RTSP upstream."""
+        share = self.shares.live_share(token)
+        if share is None or self.viewers.is_cut(token):
+            return None
+        camera = self.shares.camera(share.camera_id)
+        if camera is None:
+            return None
+        return HttpAdmission(
+            token=token,
+            share_id=share.id,
+            request_id=share.request_id,
+            camera_id=share.camera_id,
+            share_audio=camera.share_audio,
         )
 
     async def _viewer_event(self, kind: str, detail: dict[str, Any]) -> None:
@@ -198,6 +221,8 @@ class Gateway:
             "gateway_started", {"gateway_id": self.gateway_id, "restreamer": self.restreamer.name}
         )
         self._shares.cut_listeners.append(self.viewers.cut)
+        self._shares.cut_listeners.append(self._http_door.forget)
+        await self._http_door.start()
         self._shares.start()
 
     def _ssl_context(self) -> ssl.SSLContext | None:
@@ -216,6 +241,7 @@ class Gateway:
         app = web.Application(client_max_size=city.CITY_MAX_BODY, middlewares=[problem_middleware])
         app[GATEWAY_KEY] = self
         city.add_routes(app)
+        self._http_door.add_routes(app)
         return app
 
     def _owner_app(self) -> web.Application:
@@ -283,6 +309,7 @@ class Gateway:
     async def stop(self) -> None:
         """Close every viewer connection and listener, then the database."""
         await self._rtsp.stop()
+        await self._http_door.stop()
         self.events.close()
         for ws in list(self.websockets):
             await ws.close()

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
+import aiohttp
+
 
 @dataclass(frozen=True, slots=True)
 class StreamSpec:
@@ -47,6 +49,22 @@ def upstream_from_url(url: str) -> Upstream:
     )
 
 
+class HttpUpstream(Protocol):
+    """What the HTTP door needs from a restreamer that serves MP4 and HLS (go2rtc)."""
+
+    def http_base(self) -> str:
+        """The restreamer's loopback API base URL."""
+
+    def http_auth(self) -> aiohttp.BasicAuth:
+        """Credentials for it."""
+
+    def mp4_query(self, token: str, share_audio: bool) -> str:
+        """Query string for a share's MP4 (video only unless share_audio)."""
+
+    def hls_query(self, token: str, share_audio: bool) -> str:
+        """Query string for a share's HLS master playlist."""
+
+
 class Restreamer(Protocol):
     """Adds and removes per-share streams.
 
@@ -73,3 +91,6 @@ class Restreamer(Protocol):
 
     def rtsp_upstream(self, token: str) -> Upstream | None:
         """Where the RTSP door connects a viewer of this live share (None: not live here)."""
+
+    def http_upstream(self) -> HttpUpstream | None:
+        """Where the HTTP door gets MP4 and HLS (None: this backend serves RTSP only)."""

@@ -6,7 +6,7 @@ token -> source map the door reads.
 
 from __future__ import annotations
 
-from rtcc_gateway.restreamer.base import StreamSpec, Upstream, upstream_from_url
+from rtcc_gateway.restreamer.base import HttpUpstream, StreamSpec, Upstream, upstream_from_url
 
 
 class DirectRestreamer:
@@ -36,6 +36,10 @@ class DirectRestreamer:
     async def stop(self) -> None:
         """Forget everything."""
         self._streams.clear()
+
+    def http_upstream(self) -> HttpUpstream | None:
+        """No MP4 or HLS without a restreamer process."""
+        return None
 
     def rtsp_upstream(self, token: str) -> Upstream | None:
         """The camera itself: the door connects and authenticates to it."""
