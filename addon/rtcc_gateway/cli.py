@@ -23,7 +23,7 @@ from rtcc_gateway.audit import (
     verify_database,
 )
 from rtcc_gateway.config import ConfigError, GatewayConfig, load_config, warnings_of
-from rtcc_gateway.redact import SecretFilter
+from rtcc_gateway.redact import LOG_SECRETS, SecretFilter
 
 _LOGGER = logging.getLogger("rtcc_gateway")
 
@@ -33,7 +33,7 @@ EXIT_BAD_INPUT = 2
 
 
 def _setup_logging(config: GatewayConfig | None, verbose: bool) -> SecretFilter:
-    secrets = SecretFilter()
+    secrets = LOG_SECRETS
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(secrets)

@@ -53,3 +53,8 @@ class SecretFilter(logging.Filter):
         if record.exc_text:
             record.exc_text = self.scrub(record.exc_text)
         return True
+
+
+# The process-wide filter: `rtcc-gateway serve` installs it on the log handler, and whatever learns
+# a new secret at run time (a pushed camera URL) registers it here.
+LOG_SECRETS = SecretFilter()

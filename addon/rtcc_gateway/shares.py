@@ -42,6 +42,7 @@ from rtcc_gateway.policy import (
     is_paused,
     is_stale,
 )
+from rtcc_gateway.redact import LOG_SECRETS
 from rtcc_gateway.restreamer.base import Restreamer, StreamSpec
 from rtcc_gateway.schedule import next_window_start
 from rtcc_gateway.store import RequestRow, ShareRow, Store, iso
@@ -184,6 +185,7 @@ class ShareManager:
             _LOGGER.warning("ignoring the saved owner policy: %s", err.__class__.__name__)
             return
         self._audit.add_secrets(*(c.source for c in cameras))
+        LOG_SECRETS.add(*(c.source for c in cameras))
         self.owner = OwnerState(policy=policy, cameras=cameras, pushed_at=pushed_at)
 
     def start(self) -> None:
@@ -397,6 +399,7 @@ class ShareManager:
         async with self._lock:
             now = self._clock()
             self._audit.add_secrets(*(c.source for c in cameras))
+            LOG_SECRETS.add(*(c.source for c in cameras))
             self.owner = OwnerState(policy=policy, cameras=cameras, pushed_at=now)
             self._stale_announced = False
             await self._save_policy()
