@@ -275,6 +275,7 @@ class ShareManager:
                     "camera_ids": body.get("camera_ids"),
                     "start": iso(start),
                     "duration_s": body.get("duration_s"),
+                    "not_offered": self._not_offered(ask, decisions),
                 },
             )
             self._events.publish("request_received", **self._request_event(state))
@@ -286,6 +287,17 @@ class ShareManager:
                     await self._activate(share)
             self._wake.set()
             return state
+
+    def _not_offered(self, ask: CityAsk, decisions: list[CameraDecision]) -> dict[str, str]:
+        """For the owner's log: why each camera was left out of a request that named none."""
+        if ask.camera_ids is not None:
+            return {}
+        offered = {d.camera_id for d in decisions}
+        return {
+            c.id: str(Reason.CONSENT_OFF if not c.consent else Reason.OUTSIDE_RADIUS)
+            for c in self.owner.cameras
+            if c.id not in offered
+        }
 
     def _new_share(
         self, request_id: str, decision: CameraDecision, start: datetime, now: datetime

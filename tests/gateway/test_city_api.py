@@ -428,3 +428,25 @@ async def test_responses_were_checked_against_openapi(
     await h.city.call("POST", "/api/v1/requests", raw=b"{")
     await h.city.call("GET", "/api/v1/cameras", sign=False)
     assert h.city.checker.checked == 3
+
+
+async def test_the_owner_log_says_why_no_camera_was_offered(
+    harness_factory: HarnessFactory, config_dict: dict[str, Any]
+) -> None:
+    config_dict["cameras"].append(
+        {
+            "id": "garage",
+            "label": "Garage",
+            "source": "rtsp://127.0.0.1/g",
+            "consent": True,
+            "location": {"lat": 32.40, "lon": -90.10},
+        }
+    )
+    h = await harness_factory(config_dict)
+    answer = await h.city.call("POST", "/api/v1/requests", incident())
+    assert (answer.body["status"], answer.body["shares"]) == ("declined", [])
+    (received,) = await h.audit("request_received")
+    assert received["detail"]["not_offered"] == {
+        "front_door": "consent_off",
+        "garage": "outside_radius",
+    }
