@@ -55,6 +55,12 @@ mount -t tmpfs -o mode=1777 tmp "$CHROOT/tmp"
 mkdir -p "$CHROOT$ROOT"; mount --bind "$ROOT" "$CHROOT$ROOT"
 cp /etc/resolv.conf "$CHROOT/etc/resolv.conf" 2>/dev/null || true
 EOF
+  # Design material beside the checkout (read-only), for tests that check against its schemas.
+  local shared; shared="$(cd "$ROOT/.." && pwd)/shared"
+  if [ -d "$shared" ]; then
+    printf 'mkdir -p "%s"; mount --bind "%s" "%s"; mount -o remount,bind,ro "%s" 2>/dev/null || true\n' \
+      "$CHROOT$shared" "$shared" "$CHROOT$shared" "$CHROOT$shared"
+  fi
   if [ -n "${GO2RTC_BIN:-}" ] && [ -f "$GO2RTC_BIN" ]; then
     printf 'mkdir -p "%s"; touch "%s"; mount --bind "%s" "%s"\n' \
       "$CHROOT$(dirname "$GO2RTC_BIN")" "$CHROOT$GO2RTC_BIN" "$GO2RTC_BIN" "$CHROOT$GO2RTC_BIN"
