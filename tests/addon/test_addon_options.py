@@ -1,0 +1,467 @@
+"""`python -m rtcc_gateway.addon_options`: the add-on's options become a configuration the gateway
+accepts, bad options are named one line each, and the owner token is never printed."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from rtcc_gateway import addon_options
+from rtcc_gateway.addon_options import AddonOptions, Paths, build_config, parse_options
+
+from tests.conftest import AGENCY_PUBLIC_B64
+
+TOKEN = "addon-owner-token-" + "7f3a9c" * 6
+GOOD_OPTIONS: dict[str, Any] = {
+    "base_url": "https://home.example.net:8443",
+    "rtsp_base_url": "rtsps://home.example.net:8554",
+    "certfile": "fullchain.pem",
+    "keyfile": "privkey.pem",
+    "insecure_http": False,
+    "agencies": [
+        {
+            "id": "jpd",
+            "name": "Jackson Police Department",
+            "public_key": AGENCY_PUBLIC_B64,
+            "rate_limit_per_minute": 12,
+        },
+        {"id": "hcso", "name": "Hinds County Sheriff", "public_key": AGENCY_PUBLIC_B64},
+    ],
+    "timezone": "America/Chicago",
+    "log_level": "info",
+}
+# `field: what is wrong`; the field part is an option name, an indexed agency field, or a file.
+PROBLEM_LINE = re.compile(
+    r"^(?:[a-z_]+(?:\[\d+\]\.[a-z_]+)?|\(options\)|owner token \(--token-file\))(?:/[a-z]+)?: \S"
+)
+
+
+class Addon:
+    """A fake add-on /data and /ssl in a temporary folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.data = root / "data"
+        self.ssl = root / "ssl"
+        self.data.mkdir()
+        self.ssl.mkdir()
+        (self.ssl / "fullchain.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+        (self.ssl / "privkey.pem").write_text("-----BEGIN PRIVATE KEY-----\n")
+        self.options = self.data / "options.json"
+        self.token = self.data / "owner_token"
+        self.out = self.data / "gateway.yaml"
+        self.token.write_text(TOKEN + "\n")
+        self.token.chmod(0o600)
+
+    def write_options(self, options: Any) -> None:
+        self.options.write_text(json.dumps(options))
+
+    def convert(
+        self, options: Any = None, *extra: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        if options is not None:
+            self.write_options(options)
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "rtcc_gateway.addon_options",
+                "--options",
+                str(self.options),
+                "--token-file",
+                str(self.token),
+                "--out",
+                str(self.out),
+                "--ssl-dir",
+                str(self.ssl),
+                "--data-dir",
+                str(self.data / "gateway"),
+                *extra,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env={**os.environ, **(env or {})},
+        )
+
+    def config(self) -> dict[str, Any]:
+        data = yaml.safe_load(self.out.read_text())
+        assert isinstance(data, dict)
+        return data
+
+
+@pytest.fixture
+def addon(tmp_path: Path) -> Addon:
+    return Addon(tmp_path)
+
+
+def gateway_check(config: Path) -> subprocess.CompletedProcess[str]:
+    exe = shutil.which("rtcc-gateway")
+    assert exe, "the rtcc-gateway console script is not installed"
+    return subprocess.run(
+        [exe, "check", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def assert_no_token(*texts: str) -> None:
+    for text in texts:
+        assert TOKEN not in text
+        assert TOKEN[:16] not in text
+
+
+# --- good options --------------------------------------------------------------------------------
+
+
+def test_good_options_make_a_configuration_the_gateway_accepts(addon: Addon) -> None:
+    result = addon.convert(GOOD_OPTIONS)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"wrote {addon.out}"
+    assert result.stderr == ""
+    assert stat.S_IMODE(addon.out.stat().st_mode) == 0o600
+
+    checked = gateway_check(addon.out)
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout.strip() == f"ok: {addon.out}"
+    assert_no_token(result.stdout, result.stderr, checked.stdout, checked.stderr)
+
+
+def test_the_configuration_has_the_gateway_md_shape(addon: Addon) -> None:
+    assert addon.convert(GOOD_OPTIONS).returncode == 0
+    config = addon.config()
+    assert list(config) == [
+        "public",
+        "owner",
+        "data_dir",
+        "restreamer",
+        "go2rtc_bin",
+        "agencies",
+        "policy",
+        "cameras",
+    ]
+    assert config["public"] == {
+        "host": "0.0.0.0",  # noqa: S104 - inside the add-on's own network namespace
+        "port": 8443,
+        "rtsp_port": 8554,
+        "base_url": "https://home.example.net:8443",
+        "rtsp_base_url": "rtsps://home.example.net:8554",
+        "tls": {"cert": str(addon.ssl / "fullchain.pem"), "key": str(addon.ssl / "privkey.pem")},
+        "insecure_http": False,
+    }
+    assert config["owner"] == {"host": "0.0.0.0", "port": 8099, "token": TOKEN}  # noqa: S104
+    assert config["data_dir"] == str(addon.data / "gateway")
+    assert config["restreamer"] == "auto"
+    assert config["agencies"] == [
+        {
+            "id": "jpd",
+            "name": "Jackson Police Department",
+            "public_key": AGENCY_PUBLIC_B64,
+            "rate_limit_per_minute": 12,
+        },
+        {"id": "hcso", "name": "Hinds County Sheriff", "public_key": AGENCY_PUBLIC_B64},
+    ]
+    # Cameras and the policy come from the integration over the owner API.
+    assert config["cameras"] == []
+    assert config["policy"] == {"timezone": "America/Chicago"}
+
+
+def test_the_add_on_defaults_are_enough(addon: Addon) -> None:
+    minimal = {
+        "base_url": "https://home.example.net:8443",
+        "rtsp_base_url": "rtsps://home.example.net:8554",
+        "certfile": "fullchain.pem",
+        "keyfile": "privkey.pem",
+        "insecure_http": False,
+        "agencies": [],
+        "log_level": "info",
+    }
+    result = addon.convert(minimal, env={"TZ": "Europe/Paris"})
+    assert result.returncode == 0, result.stderr
+    assert addon.config()["policy"] == {"timezone": "Europe/Paris"}, "Home Assistant's TZ"
+    assert addon.config()["agencies"] == []
+    assert gateway_check(addon.out).returncode == 0
+
+
+def test_timezone_falls_back_to_utc_without_tz(addon: Addon) -> None:
+    options = {k: v for k, v in GOOD_OPTIONS.items() if k != "timezone"}
+    env = {k: v for k, v in os.environ.items() if k != "TZ"}
+    addon.write_options(options)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rtcc_gateway.addon_options",
+            "--options",
+            str(addon.options),
+            "--token-file",
+            str(addon.token),
+            "--out",
+            str(addon.out),
+            "--ssl-dir",
+            str(addon.ssl),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert addon.config()["policy"] == {"timezone": "UTC"}
+    assert addon.config()["data_dir"] == "/data/gateway"
+
+
+def test_insecure_http_needs_no_certificate(addon: Addon) -> None:
+    options = {
+        **GOOD_OPTIONS,
+        "insecure_http": True,
+        "base_url": "http://192.168.1.5:8443",
+        "rtsp_base_url": "rtsp://192.168.1.5:8554",
+        "certfile": "missing.pem",
+    }
+    result = addon.convert(options)
+    assert result.returncode == 0, result.stderr
+    assert addon.config()["public"]["tls"] is None
+    checked = gateway_check(addon.out)
+    assert checked.returncode == 0, checked.stderr
+    assert "insecure_http" in checked.stderr  # the gateway warns: not on loopback
+
+
+def test_rewriting_replaces_the_file_and_keeps_it_private(addon: Addon) -> None:
+    addon.out.write_text("old: content\n")
+    addon.out.chmod(0o644)
+    assert addon.convert(GOOD_OPTIONS).returncode == 0
+    assert stat.S_IMODE(addon.out.stat().st_mode) == 0o600
+    assert "old" not in addon.config()
+    assert [p.name for p in addon.data.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_certificates_in_sub_folders_of_ssl(addon: Addon) -> None:
+    (addon.ssl / "home").mkdir()
+    (addon.ssl / "home" / "cert.pem").write_text("x")
+    options = {**GOOD_OPTIONS, "certfile": "home/cert.pem"}
+    assert addon.convert(options).returncode == 0
+    assert addon.config()["public"]["tls"]["cert"] == str(addon.ssl / "home" / "cert.pem")
+
+
+# --- bad options ---------------------------------------------------------------------------------
+
+
+def with_agency(**changes: Any) -> dict[str, Any]:
+    agency = {**GOOD_OPTIONS["agencies"][0], **changes}
+    return {**GOOD_OPTIONS, "agencies": [agency]}
+
+
+BAD_OPTIONS = [
+    pytest.param(
+        {**GOOD_OPTIONS, "base_url": "http://home.example.net:8443"},
+        "base_url: http:// needs insecure_http: true",
+        id="http-without-insecure",
+    ),
+    pytest.param(
+        {**GOOD_OPTIONS, "rtsp_base_url": "https://home.example.net:8554"},
+        "rtsp_base_url: expected a rtsp:// or rtsps:// URL",
+        id="rtsp-url-scheme",
+    ),
+    pytest.param(
+        {**GOOD_OPTIONS, "rtsp_base_url": "rtsps://user:pw@home.example.net:8554"},
+        "rtsp_base_url: must not carry credentials",
+        id="rtsp-url-credentials",
+    ),
+    pytest.param(
+        {**GOOD_OPTIONS, "base_url": "https://home.example.net:8443/?x=1"},
+        "base_url: must not have a query or fragment",
+        id="base-url-query",
+    ),
+    pytest.param(
+        {k: v for k, v in GOOD_OPTIONS.items() if k != "base_url"},
+        "base_url: required field is missing",
+        id="base-url-missing",
+    ),
+    pytest.param(
+        {**GOOD_OPTIONS, "base_url": None},
+        "base_url: expected a non-empty string",
+        id="base-url-null",
+    ),
+    pytest.param(
+        {**GOOD_OPTIONS, "certfile": "nothere.pem"},
+        "certfile: file not found or not readable:",
+        id="certfile-missing",
+    ),
+    pytest.param(
+        {**GOOD_OPTIONS, "keyfile": "../data/owner_token"},
+        "keyfile: expected a file name inside /ssl, such as fullchain.pem",
+        id="keyfile-escapes-ssl",
+    ),
+    pytest.param(
+        {**GOOD_OPTIONS, "certfile": "/etc/passwd"},
+        "certfile: expected a file name inside /ssl, such as fullchain.pem",
+        id="certfile-absolute",
+    ),
+    pytest.param(
+        {**GOOD_OPTIONS, "insecure_http": "yes"},
+        "insecure_http: expected true or false",
+        id="insecure-not-bool",
+    ),
+    pytest.param(
+        with_agency(public_key="not base64!"),
+        "agencies[0].public_key: is not valid base64",
+        id="agency-key-base64",
+    ),
+    pytest.param(
+        with_agency(public_key="AAAA"),
+        "agencies[0].public_key: decodes to 3 bytes; an Ed25519 public key has 32",
+        id="agency-key-length",
+    ),
+    pytest.param(
+        with_agency(id="Jackson PD"),
+        "agencies[0].id: expected 1-64 of a-z, 0-9, '_' and '-'",
+        id="agency-id",
+    ),
+    pytest.param(
+        with_agency(rate_limit_per_minute=0),
+        "agencies[0].rate_limit_per_minute: expected an integer from 1 to 100000",
+        id="agency-rate-limit",
+    ),
+    pytest.param(
+        {**GOOD_OPTIONS, "agencies": [GOOD_OPTIONS["agencies"][1]] * 2},
+        "agencies[1].id: duplicate agency id 'hcso'",
+        id="agency-duplicate",
+    ),
+    pytest.param(
+        {**GOOD_OPTIONS, "agencies": [{"id": "jpd", "name": "JPD"}]},
+        "agencies[0].public_key: required field is missing",
+        id="agency-key-missing",
+    ),
+    pytest.param(
+        {**GOOD_OPTIONS, "timezone": "Mars/Olympus_Mons"},
+        "timezone: unknown timezone 'Mars/Olympus_Mons'",
+        id="timezone",
+    ),
+    pytest.param(
+        {**GOOD_OPTIONS, "log_level": "loud"},
+        "log_level: expected one of trace, debug, info",
+        id="log-level",
+    ),
+    pytest.param({**GOOD_OPTIONS, "cameras": []}, "cameras: unknown field", id="unknown-option"),
+    pytest.param(["not", "a", "mapping"], "(options): expected a mapping", id="not-a-mapping"),
+]
+
+
+@pytest.mark.parametrize(("options", "expected"), BAD_OPTIONS)
+def test_bad_options_are_named_and_exit_2(addon: Addon, options: Any, expected: str) -> None:
+    result = addon.convert(options)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert any(line.startswith(expected) for line in lines), lines
+    for line in lines:
+        assert PROBLEM_LINE.match(line), line
+    assert not addon.out.exists(), "nothing is written from bad options"
+    assert_no_token(result.stdout, result.stderr)
+
+
+def test_every_problem_is_reported_at_once(addon: Addon) -> None:
+    options = {
+        **with_agency(public_key="x", id="Bad Id"),
+        "rtsp_base_url": "ftp://x",
+        "timezone": "Nowhere/Else",
+    }
+    result = addon.convert(options)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "agencies[0].id: expected 1-64 of a-z, 0-9, '_' and '-', starting with a letter or digit",
+        "agencies[0].public_key: is not valid base64",
+        "rtsp_base_url: expected a rtsp:// or rtsps:// URL",
+        "timezone: unknown timezone 'Nowhere/Else'",
+    ]
+
+
+def test_a_short_token_is_refused_without_showing_it(addon: Addon) -> None:
+    addon.token.write_text("short-secret\n")
+    result = addon.convert(GOOD_OPTIONS)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "owner token (--token-file): must be at least 16 characters"
+    ]
+    assert "short-secret" not in result.stdout + result.stderr
+
+
+def test_a_missing_token_file(addon: Addon) -> None:
+    addon.token.unlink()
+    result = addon.convert(GOOD_OPTIONS)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"owner token (--token-file): {addon.token} does not exist"
+    ]
+
+
+def test_options_that_are_not_json(addon: Addon) -> None:
+    addon.options.write_text("{not json")
+    result = addon.convert()
+    assert result.returncode == 2
+    assert result.stderr.startswith("(options): not valid JSON at line 1")
+
+
+def test_missing_options_file(addon: Addon) -> None:
+    result = addon.convert()
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"(options): {addon.options} does not exist"
+
+
+# --- the module's typed pieces -------------------------------------------------------------------
+
+
+def test_parse_options_types_and_defaults() -> None:
+    options = parse_options(
+        {
+            "base_url": " https://h.example:8443 ",
+            "rtsp_base_url": "rtsps://h.example:8554",
+            "agencies": None,
+            "timezone": "",
+        }
+    )
+    assert options == AddonOptions(
+        base_url="https://h.example:8443", rtsp_base_url="rtsps://h.example:8554"
+    )
+    assert "public_key" not in repr(parse_options(GOOD_OPTIONS).agencies[0])
+
+
+def test_build_config_is_pure() -> None:
+    options = parse_options(GOOD_OPTIONS)
+    paths = Paths(ssl_dir=Path("/ssl"), data_dir=Path("/data/gateway"))
+    config = build_config(options, TOKEN, paths)
+    assert config["public"]["tls"] == {"cert": "/ssl/fullchain.pem", "key": "/ssl/privkey.pem"}
+    assert build_config(options, TOKEN, paths) == config
+
+
+def test_main_in_process(addon: Addon, capsys: pytest.CaptureFixture[str]) -> None:
+    addon.write_options(GOOD_OPTIONS)
+    argv = [
+        "--options",
+        str(addon.options),
+        "--token-file",
+        str(addon.token),
+        "--out",
+        str(addon.out),
+        "--ssl-dir",
+        str(addon.ssl),
+    ]
+    assert addon_options.main(argv) == 0
+    addon.write_options({**GOOD_OPTIONS, "log_level": "x"})
+    assert addon_options.main(argv) == 2
+    captured = capsys.readouterr()
+    assert_no_token(captured.out, captured.err)
+    assert captured.err.startswith("log_level: ")
