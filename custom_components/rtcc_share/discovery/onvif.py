@@ -8,6 +8,7 @@ of three typed errors whose messages name the problem and never contain the pass
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -160,12 +161,13 @@ async def _fetch(device: Any, host: str, port: int) -> OnvifCamera:
     )
 
 
-def _translate(err: Exception, where: str, password: str | None, timeout: float) -> OnvifError:
-    """Map whatever the ONVIF stack raised to one of our typed errors."""
-    if isinstance(err, OnvifError):
-        return err
+def _auth_error(err: Exception, where: str, password: str | None) -> OnvifAuthError | None:
+    # ONVIF devices say "Sender not authorized" / ter:NotAuthorized in a SOAP fault; others
+    # answer HTTP 401/403 with no SOAP body at all.
     if isinstance(err, ONVIFAuthError) or (isinstance(err, Fault) and is_auth_error(err)):
-        detail = _scrub(stringify_onvif_error(err), password)
+        # The fault's own words ("Sender not authorized") read well in a form; codes do not.
+        text = err.message if isinstance(err, Fault) and err.message else str(err)
+        detail = _scrub(text, password)
         return OnvifAuthError(f"The camera at {where} rejected the username or password ({detail})")
     if isinstance(err, TransportError) and err.status_code in {
         _HTTP_UNAUTHORIZED,
@@ -174,6 +176,13 @@ def _translate(err: Exception, where: str, password: str | None, timeout: float)
         return OnvifAuthError(
             f"The camera at {where} rejected the username or password (HTTP {err.status_code})"
         )
+    return None
+
+
+def _translate(err: Exception, where: str, password: str | None, timeout: float) -> OnvifError:
+    """Map whatever the ONVIF stack raised to one of our typed errors."""
+    if (auth := _auth_error(err, where, password)) is not None:
+        return auth
     if isinstance(err, TimeoutError | ONVIFTimeoutError):
         return OnvifConnectionError(f"The camera at {where} did not answer within {timeout:g} s")
     if isinstance(err, aiohttp.ClientConnectionError | OSError):
@@ -204,16 +213,22 @@ async def lookup(
     where = f"{host}:{port}"
     # no_cache: zeep's SQLite WSDL cache writes a file in the user's cache dir; the WSDLs are
     # bundled with the library, so it buys nothing (Home Assistant's onvif does the same).
-    device = ONVIFCamera(host, port, username or None, password or None, no_cache=True)
+    # Empty strings, not None, for "no credentials": the library always builds a WS-Security
+    # header and lxml cannot put None in it; devices without auth ignore the header.
+    device = ONVIFCamera(host, port, username or "", password or "", no_cache=True)
     try:
         async with asyncio.timeout(timeout):
             return await _fetch(device, host, port)
-    except Exception as err:
+    except OnvifError:
+        raise
+    except Exception as err:  # untrusted devices make zeep and aiohttp raise almost anything
         translated = _translate(err, where, password, timeout)
         _LOGGER.debug("ONVIF look-up of %s failed: %s", where, translated)
         raise translated from err
     finally:
-        await device.close()
+        # A failing close must not hide the look-up's own result or error.
+        with contextlib.suppress(Exception):
+            await device.close()
 
 
 def with_credentials(uri: str, username: str | None, password: str | None) -> str:

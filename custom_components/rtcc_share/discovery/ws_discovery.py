@@ -34,6 +34,7 @@ MAX_DEVICES: Final = 256
 MAX_MATCHES_PER_DATAGRAM: Final = 16
 MAX_ITEMS_PER_FIELD: Final = 64
 MAX_ADDRESS_LENGTH: Final = 256
+_MAX_PORT: Final = 65535
 # The spec's MULTICAST_UDP_REPEAT: UDP is lossy, so each probe goes out twice.
 _REPEAT_DELAY: Final = 0.2
 
@@ -176,7 +177,8 @@ def _is_service_url(url: str) -> bool:
 
 
 def _parse_match(match: ET.Element, source: str) -> DiscoveredDevice | None:
-    reference = _child(match, _DISCOVERY_NSS, "EndpointReference")
+    # The spec puts EndpointReference in the WS-Addressing namespace; ipycam uses discovery's.
+    reference = _child(match, _ADDRESSING_NSS | _DISCOVERY_NSS, "EndpointReference")
     address = (
         _text(_child(reference, _ADDRESSING_NSS, "Address")) if reference is not None else None
     )
@@ -294,7 +296,10 @@ def _unicast_destination(target: str, default_port: int) -> tuple[str, int]:
         host, port_text = target, ""
     # ValueError for host names, IPv6 and garbage.
     ip = ipaddress.IPv4Address(host)
-    return str(ip), int(port_text) if port_text else default_port
+    port = int(port_text) if port_text else default_port
+    if not 0 < port <= _MAX_PORT:
+        raise ValueError(f"port out of range in {target!r}")
+    return str(ip), port
 
 
 def _make_socket(interface_address: str | None) -> socket.socket:
@@ -328,19 +333,24 @@ async def probe(
 
     Sends a Probe for `dn:NetworkVideoTransmitter` and one for `tds:Device` to the multicast
     group (skipped when `multicast_group` is None) and to each unicast target (`a.b.c.d` or
-    `a.b.c.d:port`). `interface_address` picks the IPv4 interface to send from. Devices are
-    deduplicated by endpoint address, in the order they first answered. Raises ValueError for a
-    bad target and OSError if no socket can be bound; send errors only get logged.
+    `a.b.c.d:port`); every address is an IPv4 literal. `interface_address` picks the interface
+    to send from. Devices are deduplicated by endpoint address, in the order they first
+    answered. Raises ValueError for a bad address and OSError if no socket can be bound; send
+    errors only get logged.
     """
     destinations = [_unicast_destination(t, port) for t in unicast_targets]
     if multicast_group:
-        destinations.insert(0, (multicast_group, port))
+        destinations.insert(0, _unicast_destination(multicast_group, port))
     probes = [(f"urn:uuid:{uuid.uuid4()}", probe_type) for probe_type in PROBE_TYPES]
     loop = asyncio.get_running_loop()
-    transport, protocol = await loop.create_datagram_endpoint(
-        lambda: _ProbeProtocol(frozenset(mid for mid, _ in probes)),
-        sock=_make_socket(interface_address),
-    )
+    sock = _make_socket(interface_address)
+    try:
+        transport, protocol = await loop.create_datagram_endpoint(
+            lambda: _ProbeProtocol(frozenset(mid for mid, _ in probes)), sock=sock
+        )
+    except BaseException:
+        sock.close()
+        raise
     deadline = loop.time() + timeout
     messages = [build_probe(mid, probe_type) for mid, probe_type in probes]
     try:
