@@ -141,9 +141,11 @@ async def gateway_factory(socket_enabled: None, tmp_path: Path) -> AsyncIterator
         restreamer: Any = None,
         clock: Clock | None = None,
     ) -> tuple[Gateway, Bound]:
-        gw = Gateway(parse_config(copy.deepcopy(config), tmp_path), clock=clock or Clock())
-        if restreamer is not None:
-            gw.restreamer = restreamer
+        gw = Gateway(
+            parse_config(copy.deepcopy(config), tmp_path),
+            clock=clock or Clock(),
+            restreamer=restreamer,
+        )
         bound = await gw.start()
         started.append(gw)
         return gw, bound

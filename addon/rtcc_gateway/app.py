@@ -25,6 +25,12 @@ from rtcc_gateway.problems import problem_middleware
 from rtcc_gateway.ratelimit import RateLimiter
 from rtcc_gateway.restreamer.base import Restreamer
 from rtcc_gateway.restreamer.direct import DirectRestreamer
+from rtcc_gateway.restreamer.go2rtc import (
+    Go2rtcError,
+    Go2rtcRestreamer,
+    find_go2rtc,
+    probe_version,
+)
 from rtcc_gateway.shares import ShareManager, utc_now
 from rtcc_gateway.signatures import SqliteNonceStore
 from rtcc_gateway.state_dir import DataDirError, gateway_id, prepare_data_dir
@@ -63,12 +69,19 @@ class Bound:
 class Gateway:
     """Everything one `rtcc-gateway serve` runs, without signal handling or printing."""
 
-    def __init__(self, config: GatewayConfig, *, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        config: GatewayConfig,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        restreamer: Restreamer | None = None,
+    ) -> None:
         self.config = config
         self._clock = clock
+        self._given_restreamer = restreamer
         self.gateway_id = ""
         self.agencies: dict[str, Agency] = {a.id: a for a in config.agencies}
-        self.restreamer: Restreamer = DirectRestreamer()
+        self.restreamer: Restreamer = restreamer or DirectRestreamer()
         self.events = EventBus()
         self.rate_limiter = RateLimiter()
         self._auth_failure_limiter = RateLimiter()
@@ -185,14 +198,38 @@ class Gateway:
     def _announce_head(self, record: AuditRecord) -> None:
         self.events.publish("audit_head", head={"seq": record.seq, "hash": record.hash})
 
+    async def _choose_restreamer(self) -> Restreamer:
+        """go2rtc when asked for (or found, with `auto`), else direct; refusals name the field."""
+        cfg = self.config
+        if self._given_restreamer is not None:
+            return self._given_restreamer
+        if cfg.restreamer == "direct":
+            return DirectRestreamer()
+        binary = find_go2rtc(cfg.go2rtc_bin)
+        why = "no go2rtc found (go2rtc_bin, $GO2RTC_BIN, PATH)"
+        if binary is not None:
+            try:
+                await probe_version(binary)
+            except Go2rtcError as err:
+                why = str(err)
+            else:
+                return Go2rtcRestreamer(binary, on_restart=self._restreamer_restarted)
+        if cfg.restreamer == "go2rtc":
+            raise StartError(f"restreamer: {why}")
+        _LOGGER.info("restreamer auto: %s; using direct (RTSP links only)", why)
+        return DirectRestreamer()
+
+    async def _restreamer_restarted(self) -> None:
+        """go2rtc died and came back with only the live streams (its viewers were cut by it)."""
+        await self.audit.append("restreamer_restarted", {"restreamer": self.restreamer.name})
+
     async def _open_state(self) -> None:
         cfg = self.config
-        if cfg.restreamer == "go2rtc":
-            raise StartError(
-                "restreamer: this version has no go2rtc backend yet; use auto or direct"
-            )
-        if cfg.restreamer == "auto":
-            _LOGGER.info("restreamer auto: using direct (RTSP links only)")
+        self.restreamer = await self._choose_restreamer()
+        try:
+            await self.restreamer.start()
+        except Go2rtcError as err:
+            raise StartError(f"restreamer: {err}") from None
         try:
             self._store = await Store.open(cfg.data_dir)
         except StoreError as err:
@@ -215,7 +252,6 @@ class Gateway:
             http_links=self.restreamer.name != "direct",
             clock=self._clock,
         )
-        await self.restreamer.start()
         await self._shares.load()
         await self._audit.append(
             "gateway_started", {"gateway_id": self.gateway_id, "restreamer": self.restreamer.name}
@@ -310,6 +346,7 @@ class Gateway:
         """Close every viewer connection and listener, then the database."""
         await self._rtsp.stop()
         await self._http_door.stop()
+        await self.viewers.drain()
         self.events.close()
         for ws in list(self.websockets):
             await ws.close()

@@ -148,10 +148,12 @@ async def harness_factory(
         config: dict[str, Any],
         *,
         clock: Clock | None = None,
-        restreamer: Any | None = None,
+        restreamer: Any = "recording",
     ) -> Harness:
         clock = clock or Clock()
-        restreamer = restreamer or RecordingRestreamer()
+        # "recording" (the default) records calls; None lets the gateway choose from its config.
+        if restreamer == "recording":
+            restreamer = RecordingRestreamer()
         gw, bound = await gateway_factory(config, restreamer=restreamer, clock=clock)
         session = aiohttp.ClientSession()
         sessions.append(session)
@@ -169,7 +171,7 @@ async def harness_factory(
             OpenApiChecker(owner_document()),
             default_headers={"Authorization": f"Bearer {OWNER_TOKEN}"},
         )
-        return Harness(gw, bound, city, owner, restreamer, clock)
+        return Harness(gw, bound, city, owner, gw.restreamer, clock)
 
     yield make
     for session in sessions:

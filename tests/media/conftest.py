@@ -19,6 +19,7 @@ from ..gateway.conftest import (
     sharing_config,
 )
 from ..peers.camera import camera_available, run_camera
+from ..peers.go2rtc import go2rtc_binary
 
 CAMERA_USER, CAMERA_PASSWORD = "viewer", "s3cret-cam"
 
@@ -39,10 +40,15 @@ def camera_url() -> Iterator[str]:
         yield url.replace("rtsp://", f"rtsp://{CAMERA_USER}:{CAMERA_PASSWORD}@")
 
 
-@pytest.fixture(params=["direct"])
+@pytest.fixture(params=["direct", "double", "go2rtc"])
 def backend(request: pytest.FixtureRequest) -> str:
-    """The restream backend the door runs on (go2rtc ones join when they are wired)."""
-    return str(request.param)
+    """The restream backend behind the door: direct, the go2rtc double, or the real go2rtc
+    (skipped with the reason when GO2RTC_BIN names none).
+    """
+    kind = str(request.param)
+    if kind != "direct":
+        go2rtc_binary(kind)
+    return kind
 
 
 async def door_harness(
@@ -55,8 +61,13 @@ async def door_harness(
     config["cameras"][0]["source"] = camera_url
     config["agencies"][0]["rate_limit_per_minute"] = 1000
     sharing_config(config, approval="auto", **camera)
-    assert backend == "direct"
-    return await factory(config, restreamer=DirectRestreamer())
+    if backend == "direct":
+        return await factory(config, restreamer=DirectRestreamer())
+    config["restreamer"] = "go2rtc"
+    config["go2rtc_bin"] = str(go2rtc_binary(backend))
+    h = await factory(config, restreamer=None)
+    assert h.gateway.restreamer.name == "go2rtc"
+    return h
 
 
 async def share_link(h: Harness, **changes: Any) -> tuple[str, dict[str, Any]]:

@@ -123,7 +123,7 @@ class HttpDoor:
         assert self._session is not None  # noqa: S101 - _resolve checked
         query = upstream.mp4_query(admission.token, admission.share_audio)
         url = f"{upstream.http_base()}/api/stream.mp4?{query}"
-        async with self._session.get(url, auth=upstream.http_auth()) as source:
+        async with self._session.get(url, headers={"Authorization": upstream.http_authorization()}) as source:
             if source.status != 200:  # noqa: PLR2004
                 return self._not_found()
             response = web.StreamResponse(
@@ -136,7 +136,7 @@ class HttpDoor:
                     request.transport.abort()
                 source.close()
 
-            viewer = await self._viewers.connect(
+            viewer = self._viewers.connect(
                 token=admission.token,
                 share_id=admission.share_id,
                 camera_id=admission.camera_id,
@@ -156,6 +156,8 @@ class HttpDoor:
                 pass
             finally:
                 close()
+                # aiohttp cancels this handler once the viewer's connection is gone; the record
+                # of the viewer's end must be written all the same.
                 await self._viewers.disconnect(viewer)
         return response
 
@@ -168,13 +170,13 @@ class HttpDoor:
         assert self._session is not None  # noqa: S101
         query = upstream.hls_query(admission.token, admission.share_audio)
         url = f"{upstream.http_base()}/api/stream.m3u8?{query}"
-        async with self._session.get(url, auth=upstream.http_auth()) as source:
+        async with self._session.get(url, headers={"Authorization": upstream.http_authorization()}) as source:
             if source.status != 200:  # noqa: PLR2004
                 return self._not_found()
             body = await source.read()
         for session_id in _SESSION_ID.findall(body.decode("utf-8", "replace")):
             if session_id not in self._hls:
-                viewer = await self._viewers.connect(
+                viewer = self._viewers.connect(
                     token=admission.token,
                     share_id=admission.share_id,
                     camera_id=admission.camera_id,
@@ -213,7 +215,7 @@ class HttpDoor:
         assert self._session is not None  # noqa: S101
         session.last_seen = time.monotonic()
         url = f"{upstream.http_base()}/api/hls/{name}?{request.query_string}"
-        async with self._session.get(url, auth=upstream.http_auth()) as source:
+        async with self._session.get(url, headers={"Authorization": upstream.http_authorization()}) as source:
             if source.status != 200:  # noqa: PLR2004
                 return self._not_found()
             body = await source.read()

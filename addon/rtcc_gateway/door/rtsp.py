@@ -450,7 +450,7 @@ class RtspDoor:
 
         viewer: Viewer | None = None
         if self.viewers is not None:
-            viewer = await self.viewers.connect(
+            viewer = self.viewers.connect(
                 token=admission.token,
                 share_id=admission.share_id,
                 camera_id=admission.camera_id,

@@ -11,13 +11,13 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
 _LOGGER = logging.getLogger(__name__)
 
-type Notify = Callable[[str, dict[str, Any]], Awaitable[None]]
+type Notify = Callable[[str, dict[str, Any]], Coroutine[Any, Any, None]]
 
 
 @dataclass(slots=True)
@@ -34,6 +34,7 @@ class Viewer:
     started: float
     close: Callable[[], None]
     bytes_out: int = 0
+    recorded: asyncio.Task[None] | None = None
 
 
 class ViewerRegistry:
@@ -62,7 +63,7 @@ class ViewerRegistry:
         """Viewers ever per token."""
         return {token: total[0] for token, total in self.totals.items()}
 
-    async def connect(
+    def connect(
         self,
         *,
         token: str,
@@ -73,28 +74,26 @@ class ViewerRegistry:
         kind: str,
         close: Callable[[], None],
     ) -> Viewer | None:
-        """Register a viewer; None if the share was cut meanwhile (the caller closes)."""
+        """Register a viewer now; None if the share was cut (the caller closes).
+
+        Registration is synchronous so a cut can never miss a viewer; the record of it is
+        written by a task of its own, which a cancelled caller cannot interrupt.
+        """
         if token in self._cut:
             return None
         viewer = Viewer(
-            id=f"vwr_{secrets.token_urlsafe(8)}",
-            token=token,
-            share_id=share_id,
-            camera_id=camera_id,
-            request_id=request_id,
-            remote=remote,
-            kind=kind,
-            started=time.monotonic(),
-            close=close,
+            id=f"vwr_{secrets.token_urlsafe(8)}", token=token, share_id=share_id,
+            camera_id=camera_id, request_id=request_id, remote=remote, kind=kind,
+            started=time.monotonic(), close=close,
         )
         self._live.setdefault(token, {})[viewer.id] = viewer
         count, seconds = self.totals.get(token, (0, 0.0))
         self.totals[token] = (count + 1, seconds)
-        await self._notify("viewer_connected", self._detail(viewer))
+        viewer.recorded = self._spawn(self._notify("viewer_connected", self._detail(viewer)))
         return viewer
 
     async def disconnect(self, viewer: Viewer) -> None:
-        """A viewer left or was cut: record how long and how much."""
+        """A viewer left or was cut: record how long and how much (after its connect record)."""
         live = self._live.get(viewer.token, {})
         if live.pop(viewer.id, None) is None:
             return
@@ -103,7 +102,25 @@ class ViewerRegistry:
         self.totals[viewer.token] = (count, seconds + duration)
         detail = self._detail(viewer)
         detail.update(duration_s=round(duration, 3), bytes=viewer.bytes_out)
-        await self._notify("viewer_disconnected", detail)
+        connected = viewer.recorded
+
+        async def record() -> None:
+            if connected is not None:
+                await connected
+            await self._notify("viewer_disconnected", detail)
+
+        await asyncio.shield(self._spawn(record()))
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def drain(self) -> None:
+        """Wait for every pending record (at shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     def _detail(self, viewer: Viewer) -> dict[str, Any]:
         return {

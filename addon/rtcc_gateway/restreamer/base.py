@@ -55,8 +55,8 @@ class HttpUpstream(Protocol):
     def http_base(self) -> str:
         """The restreamer's loopback API base URL."""
 
-    def http_auth(self) -> aiohttp.BasicAuth:
-        """Credentials for it."""
+    def http_authorization(self) -> str:
+        """The `Authorization` header value for that API."""
 
     def mp4_query(self, token: str, share_audio: bool) -> str:
         """Query string for a share's MP4 (video only unless share_audio)."""

@@ -1,0 +1,244 @@
+"""The go2rtc backend: hardened config, version and bind checks, streams, supervision, cleanup.
+
+Runs against the go2rtc double, and against a real go2rtc when GO2RTC_BIN names one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import signal
+import stat
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+import yaml
+from rtcc_gateway.restreamer.base import StreamSpec
+from rtcc_gateway.restreamer.go2rtc import (
+    ALLOW_PATHS,
+    Go2rtcError,
+    Go2rtcRestreamer,
+    find_go2rtc,
+    parse_version,
+    probe_version,
+)
+
+from ..peers.go2rtc import DOUBLE, go2rtc_binary
+
+SOURCE = "rtsp://cam:campass@127.0.0.1:9/stream1"  # never connected to: no viewer asks
+
+
+def spec(token: str, source: str = SOURCE) -> StreamSpec:
+    return StreamSpec(token=token, source=source)
+
+
+@pytest.fixture(params=["double", "real"])
+def binary(request: pytest.FixtureRequest) -> Path:
+    return go2rtc_binary(str(request.param))
+
+
+@pytest.fixture
+async def backend(binary: Path, socket_enabled: None) -> AsyncIterator[Go2rtcRestreamer]:
+    restreamer = Go2rtcRestreamer(binary, start_timeout=8, backoff=(0.1,))
+    await restreamer.start()
+    try:
+        yield restreamer
+    finally:
+        await restreamer.stop()
+
+
+async def api(
+    backend: Go2rtcRestreamer, method: str, path: str, *, auth: bool = True, **params: str
+) -> tuple[int, str]:
+    headers = {"Authorization": backend.http_authorization()} if auth else {}
+    async with (
+        aiohttp.ClientSession(headers=headers) as session,
+        session.request(method, backend.http_base() + path, params=params) as resp,
+    ):
+        return resp.status, await resp.text()
+
+
+async def restarted(backend: Go2rtcRestreamer) -> None:
+    """Kill the child and wait for the supervisor's on_restart."""
+    done = asyncio.Event()
+
+    async def hook() -> None:
+        done.set()
+
+    backend.on_restart = hook
+    assert backend.pid is not None
+    os.kill(backend.pid, signal.SIGKILL)
+    async with asyncio.timeout(15):
+        await done.wait()
+
+
+async def test_config_file_is_hardened(backend: Go2rtcRestreamer) -> None:
+    config = yaml.safe_load(backend.config_path.read_text())
+    header = backend.http_authorization()
+    assert header.startswith("Basic ")
+    login, _, password = base64.b64decode(header.removeprefix("Basic ")).decode().partition(":")
+    host, port = backend.rtsp_address()
+    assert config == {
+        "api": {
+            "listen": backend.http_base().removeprefix("http://"),
+            "username": login,
+            "password": password,
+            "local_auth": True,
+            "allow_paths": list(ALLOW_PATHS),
+        },
+        "rtsp": {"listen": f"{host}:{port}"},
+        "exec": {"allow_paths": ["ffmpeg"]},
+        "webrtc": {"listen": ""},
+        "srtp": {"listen": ""},
+    }
+    assert host == "127.0.0.1"
+    assert backend.http_base().startswith("http://127.0.0.1:")
+    assert len(auth.password) >= 32
+    assert backend.runtime_dir is not None
+    assert stat.S_IMODE(backend.runtime_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE(backend.config_path.stat().st_mode) == 0o600
+
+
+async def test_start_probes_the_version(backend: Go2rtcRestreamer, binary: Path) -> None:
+    assert backend.version == await probe_version(binary)
+    assert tuple(int(x) for x in backend.version.split(".")) >= (1, 9, 13)
+    if binary == DOUBLE:
+        assert backend.version == "1.9.14"
+    assert parse_version("go2rtc version 1.9.14 (abc1234) linux/amd64") == (1, 9, 14)
+
+
+async def test_api_needs_the_credentials_even_on_loopback(backend: Go2rtcRestreamer) -> None:
+    status, _ = await api(backend, "GET", "/api", auth=False)
+    assert status == 401
+    status, body = await api(backend, "GET", "/api")
+    assert status == 200
+    assert '"version"' in body
+
+
+async def test_allow_paths_hide_config_and_restart(backend: Go2rtcRestreamer) -> None:
+    assert (await api(backend, "GET", "/api/config"))[0] == 404
+    assert (await api(backend, "POST", "/api/restart"))[0] == 404
+    assert (await api(backend, "GET", "/api/streams"))[0] == 200
+
+
+async def test_add_list_remove(backend: Go2rtcRestreamer) -> None:
+    await backend.add(spec("tok-a"))
+    await backend.add(spec("tok-b"))
+    assert await backend.list_streams() == {"tok-a": [SOURCE], "tok-b": [SOURCE]}
+    upstream = backend.rtsp_upstream("tok-a")
+    assert upstream is not None
+    assert (upstream.host, upstream.port) == backend.rtsp_address()
+    assert upstream.base.endswith("/tok-a")
+    await backend.remove("tok-a")
+    await backend.remove("tok-a")  # idempotent
+    assert await backend.list_streams() == {"tok-b": [SOURCE]}
+    assert backend.rtsp_upstream("tok-a") is None
+
+
+async def test_reconcile_removes_streams_nobody_asked_for(backend: Go2rtcRestreamer) -> None:
+    await backend.add(spec("tok-live"))
+    status, _ = await api(backend, "PUT", "/api/streams", name="intruder", src=SOURCE)
+    assert status == 200
+    assert "intruder" in backend.config_path.read_text()  # go2rtc wrote it into its file
+    await backend.reconcile({"tok-live"})
+    assert set(await backend.list_streams()) == {"tok-live"}
+
+
+async def test_restart_rewrites_the_config_and_readds_only_live_streams(
+    backend: Go2rtcRestreamer,
+) -> None:
+    await backend.add(spec("tok-live"))
+    await backend.add(spec("tok-gone"))
+    await backend.remove("tok-gone")
+    assert (await api(backend, "PUT", "/api/streams", name="intruder", src=SOURCE))[0] == 200
+    old_pid, old_auth = backend.pid, backend.http_authorization()
+
+    await restarted(backend)
+
+    assert backend.pid not in (None, old_pid)
+    assert backend.http_authorization() != old_auth
+    assert await backend.list_streams() == {"tok-live": [SOURCE]}
+    streams = yaml.safe_load(backend.config_path.read_text()).get("streams") or {}
+    assert set(streams) <= {"tok-live"}  # the intruder did not survive the rewrite
+    assert backend.restarts == 1
+
+
+async def test_stop_leaves_no_child_and_no_folder(binary: Path, socket_enabled: None) -> None:
+    backend = Go2rtcRestreamer(binary, start_timeout=8)
+    await backend.start()
+    pid, folder = backend.pid, backend.runtime_dir
+    assert pid is not None
+    assert folder is not None
+    assert folder.is_dir()
+    await backend.stop()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert not folder.exists()
+    assert backend.pid is None
+
+
+async def test_refuses_an_old_go2rtc(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GO2RTC_DOUBLE_VERSION", "1.9.4")
+    with pytest.raises(Go2rtcError, match=r"go2rtc 1\.9\.4 is too old"):
+        await probe_version(DOUBLE)
+    backend = Go2rtcRestreamer(DOUBLE)
+    with pytest.raises(Go2rtcError, match=r"1\.9\.4"):
+        await backend.start()
+    assert backend.pid is None
+    assert backend.runtime_dir is None
+
+
+async def test_refuses_go2rtc_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GO2RTC_DOUBLE_VERSION", "2.0.0")
+    with pytest.raises(Go2rtcError, match=r"2\.0\.0 is not supported"):
+        await probe_version(DOUBLE)
+
+
+async def test_missing_binary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GO2RTC_BIN", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert find_go2rtc(None) is None
+    with pytest.raises(Go2rtcError, match="cannot run"):
+        await probe_version(tmp_path / "go2rtc")
+    with pytest.raises(Go2rtcError, match="cannot run"):
+        await Go2rtcRestreamer(tmp_path / "go2rtc").start()
+
+
+def test_find_go2rtc_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    on_path = tmp_path / "go2rtc"
+    on_path.write_text("#!/bin/sh\n")
+    on_path.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("GO2RTC_BIN", raising=False)
+    assert find_go2rtc(None) == on_path
+    monkeypatch.setenv("GO2RTC_BIN", "/opt/env/go2rtc")
+    assert find_go2rtc(None) == Path("/opt/env/go2rtc")
+    assert find_go2rtc(Path("/opt/cfg/go2rtc")) == Path("/opt/cfg/go2rtc")
+
+
+async def test_detects_a_go2rtc_that_did_not_bind_where_asked(
+    tmp_path: Path, socket_enabled: None
+) -> None:
+    # A go2rtc that ignores the config it was given falls back to its defaults (facts/go2rtc.md).
+    wrapper = tmp_path / "go2rtc"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f'[ "$1" = -version ] && exec "{DOUBLE}" -version\n'
+        f'exec "{DOUBLE}" -config "{tmp_path}/missing.yaml"\n'
+    )
+    wrapper.chmod(0o755)
+    backend = Go2rtcRestreamer(wrapper, start_timeout=1.5)
+    with pytest.raises(Go2rtcError, match="did not bind where configured"):
+        await backend.start()
+    assert backend.pid is None
+    assert backend.runtime_dir is None
+
+
+def test_queries_are_video_only_unless_audio_is_shared() -> None:
+    assert Go2rtcRestreamer.mp4_query("tok", share_audio=False) == "src=tok&video=h264,h265"
+    assert Go2rtcRestreamer.hls_query("tok", share_audio=False) == "src=tok&video=h264,h265"
+    assert Go2rtcRestreamer.mp4_query("tok", share_audio=True) == "src=tok&mp4"
+    assert Go2rtcRestreamer.hls_query("tok", share_audio=True) == "src=tok&mp4"
