@@ -6,16 +6,42 @@ from collections.abc import Mapping
 from typing import Any
 
 import probatio as vol
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
+from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
 )
+from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 
-from .const import DEFAULT_PORT, DOMAIN, LOGGER
+from .const import (
+    APPROVAL_MODES,
+    CONF_APPROVAL,
+    CONF_APPROVAL_TIMEOUT,
+    CONF_MAX_MINUTES,
+    DEFAULT_APPROVAL,
+    DEFAULT_APPROVAL_TIMEOUT_MIN,
+    DEFAULT_MAX_MINUTES,
+    DEFAULT_PORT,
+    DOMAIN,
+    LOGGER,
+    MAX_SHARE_MINUTES,
+    MIN_SHARE_MINUTES,
+)
 from .gateway_client import (
     GatewayAuthError,
     GatewayClient,
@@ -39,10 +65,78 @@ def _user_schema(defaults: Mapping[str, Any]) -> vol.Schema:
     )
 
 
+def _options_schema(options: Mapping[str, Any]) -> vol.Schema:
+    return vol.Schema(
+        {
+            vol.Required(
+                CONF_APPROVAL, default=options.get(CONF_APPROVAL, DEFAULT_APPROVAL)
+            ): SelectSelector(
+                SelectSelectorConfig(
+                    options=list(APPROVAL_MODES),
+                    mode=SelectSelectorMode.LIST,
+                    translation_key=CONF_APPROVAL,
+                )
+            ),
+            vol.Required(
+                CONF_MAX_MINUTES, default=options.get(CONF_MAX_MINUTES, DEFAULT_MAX_MINUTES)
+            ): vol.All(
+                NumberSelector(
+                    NumberSelectorConfig(
+                        min=MIN_SHARE_MINUTES,
+                        max=MAX_SHARE_MINUTES,
+                        step=1,
+                        mode=NumberSelectorMode.BOX,
+                        unit_of_measurement="min",
+                    )
+                ),
+                vol.Coerce(int),
+            ),
+            vol.Required(
+                CONF_APPROVAL_TIMEOUT,
+                default=options.get(CONF_APPROVAL_TIMEOUT, DEFAULT_APPROVAL_TIMEOUT_MIN),
+            ): vol.All(
+                NumberSelector(
+                    NumberSelectorConfig(
+                        min=1,
+                        max=1440,
+                        step=1,
+                        mode=NumberSelectorMode.BOX,
+                        unit_of_measurement="min",
+                    )
+                ),
+                vol.Coerce(int),
+            ),
+        }
+    )
+
+
+class RtccShareOptionsFlow(OptionsFlow):
+    """Defaults: approval mode and maximum minutes for new cameras, the approval timeout."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """One form with the three defaults."""
+        if user_input is not None:
+            return self.async_create_entry(data=user_input)
+        return self.async_show_form(
+            step_id="init", data_schema=_options_schema(self.config_entry.options)
+        )
+
+
 class RtccShareConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up the connection to a gateway's owner API."""
 
     VERSION = 1
+
+    def __init__(self) -> None:
+        """Nothing discovered yet."""
+        self._discovered: dict[str, Any] = {}
+        self._addon_name = ""
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(_config_entry: ConfigEntry) -> RtccShareOptionsFlow:
+        """The defaults."""
+        return RtccShareOptionsFlow()
 
     async def _probe(self, host: str, port: int, token: str) -> tuple[GatewayInfo | None, str]:
         """Ask the gateway who it is; the error key names what went wrong."""
@@ -109,4 +203,60 @@ class RtccShareConfigFlow(ConfigFlow, domain=DOMAIN):
             data_schema=vol.Schema({vol.Required(CONF_TOKEN): _TOKEN_SELECTOR}),
             description_placeholders={"host": entry.data[CONF_HOST]},
             errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the address or token of the same gateway."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            info, error = await self._probe(
+                user_input[CONF_HOST], user_input[CONF_PORT], user_input[CONF_TOKEN]
+            )
+            if info is None:
+                errors["base"] = error
+            else:
+                await self.async_set_unique_id(info.gateway_id)
+                self._abort_if_unique_id_mismatch(reason="wrong_gateway")
+                return self.async_update_reload_and_abort(entry, data_updates=user_input)
+        defaults = user_input or dict(entry.data)
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                _user_schema(defaults), {k: v for k, v in defaults.items() if k != CONF_TOKEN}
+            ),
+            errors=errors,
+        )
+
+    async def async_step_hassio(self, discovery_info: HassioServiceInfo) -> ConfigFlowResult:
+        """The add-on announced itself through the Supervisor (host, port, owner token)."""
+        config = discovery_info.config
+        try:
+            host = str(config[CONF_HOST])
+            port = int(config[CONF_PORT])
+            token = str(config[CONF_TOKEN])
+        except (KeyError, TypeError, ValueError):
+            return self.async_abort(reason="invalid_discovery_info")
+        info, error = await self._probe(host, port, token)
+        if info is None:
+            return self.async_abort(reason=error)
+        await self.async_set_unique_id(info.gateway_id)
+        self._discovered = {CONF_HOST: host, CONF_PORT: port, CONF_TOKEN: token}
+        self._abort_if_unique_id_configured(updates=self._discovered)
+        self._addon_name = discovery_info.name
+        return await self.async_step_hassio_confirm()
+
+    async def async_step_hassio_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The waiver: what sharing means, before anything is set up."""
+        if user_input is not None:
+            return self.async_create_entry(
+                title=f"rtcc_share gateway ({self._addon_name})", data=self._discovered
+            )
+        return self.async_show_form(
+            step_id="hassio_confirm",
+            description_placeholders={"addon": self._addon_name},
         )

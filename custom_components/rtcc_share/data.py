@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 
 from .gateway_client import GatewayClient, GatewayInfo
+
+if TYPE_CHECKING:
+    from .coordinator import RtccShareCoordinator
 
 
 @dataclass(slots=True)
@@ -15,6 +19,7 @@ class RtccShareData:
 
     client: GatewayClient
     info: GatewayInfo
+    coordinator: RtccShareCoordinator
 
 
 type RtccShareConfigEntry = ConfigEntry[RtccShareData]

@@ -96,7 +96,7 @@ async def test_config_file_is_hardened(backend: Go2rtcRestreamer) -> None:
     }
     assert host == "127.0.0.1"
     assert backend.http_base().startswith("http://127.0.0.1:")
-    assert len(auth.password) >= 32
+    assert len(password) >= 32
     assert backend.runtime_dir is not None
     assert stat.S_IMODE(backend.runtime_dir.stat().st_mode) == 0o700
     assert stat.S_IMODE(backend.config_path.stat().st_mode) == 0o600

@@ -2,14 +2,57 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import socket
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
 
+import aiohttp
 import pytest
+from homeassistant.components.camera import Camera, CameraEntityFeature
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    setup_test_component_platform,
+)
+from rtcc_gateway.api import owner as owner_api
+from rtcc_gateway.app import Bound, Gateway
+from rtcc_gateway.signatures import sign_request
+
+from custom_components.rtcc_share import const, gateway_client
+from custom_components.rtcc_share.const import DOMAIN
+
+from ..conftest import AGENCY_KEY, OWNER_TOKEN
+
+FRONT_SOURCE = "rtsp://user:frontpass@127.0.0.1:8554/front"
+GARAGE_SOURCE = "rtsps://127.0.0.1:8322/garage?token=expiring-1"
 
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom_components/rtcc_share in every test here."""
+
+
+@pytest.fixture(autouse=True)
+def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reconnect quickly in tests."""
+    monkeypatch.setattr(const, "BACKOFF_MIN_S", 0.05)
+    monkeypatch.setattr(const, "BACKOFF_MAX_S", 0.2)
+
+
+@pytest.fixture(autouse=True)
+def no_server_heartbeat(monkeypatch: pytest.MonkeyPatch) -> None:
+    """aiohttp's server-side WebSocket keeps a heartbeat timer after a client-initiated close
+    (it re-arms on the close frame's data); HA's test harness fails on lingering timers, so
+    the in-process gateway runs its event WebSocket without heartbeat here.
+    """
+    monkeypatch.setattr(owner_api, "WS_HEARTBEAT_S", None)
+    # The client side has the same quirk after a close it starts itself.
+    monkeypatch.setattr(gateway_client, "WS_HEARTBEAT_S", None)
 
 
 @pytest.fixture
@@ -18,3 +61,131 @@ def closed_port(socket_enabled: None) -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+class FakeCamera(Camera):
+    """A camera entity whose stream source is whatever the test says (no video involved)."""
+
+    _attr_supported_features = CameraEntityFeature.STREAM
+
+    def __init__(self, name: str, source: str | None) -> None:
+        super().__init__()
+        self._attr_name = name
+        self._attr_unique_id = f"fake_{name.lower().replace(' ', '_')}"
+        self.source = source
+        self.source_reads = 0
+
+    async def stream_source(self) -> str | None:
+        self.source_reads += 1
+        return self.source
+
+    async def async_camera_image(
+        self,
+        width: int | None = None,  # noqa: ARG002 - the base class's signature
+        height: int | None = None,  # noqa: ARG002
+    ) -> bytes | None:
+        return None
+
+
+class BrokenCamera(FakeCamera):
+    """A camera whose stream source lookup fails."""
+
+    async def stream_source(self) -> str | None:
+        raise RuntimeError("cloud said no")
+
+
+@pytest.fixture
+async def cameras(hass: HomeAssistant) -> dict[str, FakeCamera]:
+    """Camera entities: two RTSP ones, one without a stream, one HTTP-only, one broken."""
+    cams = {
+        "front_door": FakeCamera("Front door", FRONT_SOURCE),
+        "garage": FakeCamera("Garage", GARAGE_SOURCE),
+        "cloud_doorbell": FakeCamera("Cloud doorbell", None),
+        "snapshot_cam": FakeCamera("Snapshot cam", "http://127.0.0.1/snap.jpg"),
+        "broken": BrokenCamera("Broken", None),
+    }
+    setup_test_component_platform(hass, "camera", list(cams.values()))
+    assert await async_setup_component(hass, "camera", {"camera": {"platform": "test"}})
+    await hass.async_block_till_done()
+    return cams
+
+
+def make_entry(
+    hass: HomeAssistant, port: int, token: str = OWNER_TOKEN, **kwargs: Any
+) -> MockConfigEntry:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=kwargs.pop("unique_id", "gw_test"),
+        data={CONF_HOST: "127.0.0.1", CONF_PORT: port, CONF_TOKEN: token},
+        **kwargs,
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+@pytest.fixture
+async def loaded(
+    hass: HomeAssistant, gateway: tuple[Gateway, Bound], cameras: dict[str, FakeCamera]
+) -> AsyncIterator[tuple[MockConfigEntry, Gateway, Bound]]:
+    """The integration loaded against a real gateway, connected to its event stream."""
+    gw, bound = gateway
+    entry = make_entry(hass, bound.owner[1], unique_id=gw.gateway_id)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await wait_for(lambda: entry.runtime_data.coordinator.connected)
+    yield entry, gw, bound
+    if (
+        hass.config_entries.async_get_entry(entry.entry_id) is not None
+        and entry.state is ConfigEntryState.LOADED
+    ):
+        await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done()
+
+
+async def wait_for(
+    predicate: Callable[[], object], timeout: float = 5.0, step: float = 0.02
+) -> None:
+    """Wait until `predicate()` is true (the gateway and HA run on the same loop)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not predicate():
+        if loop.time() > end:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(step)
+
+
+CityCall = Callable[..., Coroutine[Any, Any, tuple[int, dict[str, Any]]]]
+
+
+@pytest.fixture
+async def city(hass: HomeAssistant, gateway: tuple[Gateway, Bound]) -> AsyncIterator[CityCall]:
+    """Send a signed city request to the gateway's public port (base_url as configured)."""
+    _, bound = gateway
+    async with aiohttp.ClientSession() as session:
+
+        async def request(**overrides: Any) -> tuple[int, dict[str, Any]]:
+            body = {
+                "incident_id": "JPD-2026-001234",
+                "offense": "burglary",
+                "reason": "Suspect seen leaving towards the street",
+                "location": {"lat": hass.config.latitude, "lon": hass.config.longitude},
+                "radius_m": 300,
+                "duration_s": 900,
+                **overrides,
+            }
+            data = json.dumps(body).encode()
+            headers = {"Content-Type": "application/json"}
+            headers.update(
+                sign_request(
+                    method="POST",
+                    url="http://127.0.0.1:8443/api/v1/requests",
+                    body=data,
+                    key_id="jpd",
+                    private_key=AGENCY_KEY,
+                )
+            )
+            url = f"http://127.0.0.1:{bound.public[1]}/api/v1/requests"
+            async with session.post(url, data=data, headers=headers) as resp:
+                return resp.status, await resp.json(content_type=None)
+
+        yield request

@@ -11,6 +11,7 @@ from homeassistant import config_entries
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from rtcc_gateway.app import Bound, Gateway
 
@@ -207,3 +208,122 @@ async def test_reauth_refuses_a_different_gateway(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_gateway"
     assert entry.data[CONF_TOKEN] == WRONG_TOKEN
+
+
+def hassio_info(config: dict[str, object]) -> HassioServiceInfo:
+    return HassioServiceInfo(
+        config=config, name="RTCC Share gateway", slug="rtcc_share", uuid="1234"
+    )
+
+
+async def test_supervisor_discovery_asks_for_the_waiver_then_creates_the_entry(
+    hass: HomeAssistant, gateway: tuple[Gateway, Bound]
+) -> None:
+    gw, bound = gateway
+    with patch("custom_components.rtcc_share.async_setup_entry", return_value=True):
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN,
+            context={"source": config_entries.SOURCE_HASSIO},
+            data=hassio_info({"host": "127.0.0.1", "port": bound.owner[1], "token": OWNER_TOKEN}),
+        )
+        assert result["type"] is FlowResultType.FORM
+        assert result["step_id"] == "hassio_confirm"
+        assert result["description_placeholders"] == {"addon": "RTCC Share gateway"}
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == user_input(bound)
+    assert result["result"].unique_id == gw.gateway_id
+
+
+async def test_supervisor_discovery_updates_a_known_gateway(
+    hass: HomeAssistant, gateway: tuple[Gateway, Bound]
+) -> None:
+    gw, bound = gateway
+    entry = MockConfigEntry(domain=DOMAIN, unique_id=gw.gateway_id, data=user_input(bound, "x"))
+    entry.add_to_hass(hass)
+    with patch("custom_components.rtcc_share.async_setup_entry", return_value=True):
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN,
+            context={"source": config_entries.SOURCE_HASSIO},
+            data=hassio_info({"host": "127.0.0.1", "port": bound.owner[1], "token": OWNER_TOKEN}),
+        )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data[CONF_TOKEN] == OWNER_TOKEN
+
+
+@pytest.mark.parametrize(
+    ("config", "reason"),
+    [
+        ({"host": "127.0.0.1"}, "invalid_discovery_info"),
+        ({"host": "127.0.0.1", "port": "nope", "token": OWNER_TOKEN}, "invalid_discovery_info"),
+        ({"host": "127.0.0.1", "port": "OWNER", "token": WRONG_TOKEN}, "invalid_auth"),
+    ],
+)
+async def test_supervisor_discovery_that_does_not_work_aborts(
+    hass: HomeAssistant, gateway: tuple[Gateway, Bound], config: dict[str, object], reason: str
+) -> None:
+    _, bound = gateway
+    if config.get("port") == "OWNER":
+        config = {**config, "port": bound.owner[1]}
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_HASSIO}, data=hassio_info(config)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == reason
+
+
+async def test_reconfigure_changes_the_address(
+    hass: HomeAssistant, gateway: tuple[Gateway, Bound], closed_port: int
+) -> None:
+    gw, bound = gateway
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=gw.gateway_id,
+        data={CONF_HOST: "127.0.0.1", CONF_PORT: closed_port, CONF_TOKEN: OWNER_TOKEN},
+    )
+    entry.add_to_hass(hass)
+    with patch("custom_components.rtcc_share.async_setup_entry", return_value=True):
+        result = await entry.start_reconfigure_flow(hass)
+        assert result["type"] is FlowResultType.FORM
+        assert result["step_id"] == "reconfigure"
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            {CONF_HOST: "127.0.0.1", CONF_PORT: closed_port, CONF_TOKEN: OWNER_TOKEN},
+        )
+        assert result["errors"] == {"base": "cannot_connect"}
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], user_input(bound)
+        )
+        await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_PORT] == bound.owner[1]
+
+
+async def test_reconfigure_refuses_a_different_gateway(
+    hass: HomeAssistant, gateway: tuple[Gateway, Bound]
+) -> None:
+    _, bound = gateway
+    entry = MockConfigEntry(domain=DOMAIN, unique_id="gw_other", data=user_input(bound))
+    entry.add_to_hass(hass)
+    with patch("custom_components.rtcc_share.async_setup_entry", return_value=True):
+        result = await entry.start_reconfigure_flow(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], user_input(bound)
+        )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_gateway"
+
+
+async def test_options_set_the_defaults(hass: HomeAssistant) -> None:
+    entry = MockConfigEntry(domain=DOMAIN, unique_id="gw_x", data={})
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "init"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"approval": "auto", "max_minutes": 30, "approval_timeout_minutes": 5}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == {"approval": "auto", "max_minutes": 30, "approval_timeout_minutes": 5}

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from rtcc_gateway.app import Bound, Gateway
 
 from custom_components.rtcc_share.const import DOMAIN
 
 from ..conftest import OWNER_TOKEN
+from .conftest import FakeCamera
 
 
 def make_entry(hass: HomeAssistant, port: int, token: str = OWNER_TOKEN) -> MockConfigEntry:
@@ -54,3 +60,69 @@ async def test_refused_token_starts_reauthentication(
     assert entry.state is ConfigEntryState.SETUP_ERROR
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
+
+
+async def test_stale_camera_devices_can_be_removed(
+    hass: HomeAssistant,
+    loaded: tuple[MockConfigEntry, Gateway, Bound],
+    cameras: dict[str, FakeCamera],
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    entry, gw, _ = loaded
+    registry = dr.async_get(hass)
+    hub = registry.async_get_device_by_identifier((DOMAIN, gw.gateway_id), entry.entry_id)
+    garage = registry.async_get_device_by_identifier(
+        (DOMAIN, f"{gw.gateway_id}_garage"), entry.entry_id
+    )
+    assert hub is not None
+    assert garage is not None
+    assert garage.via_device_id == hub.id
+    assert await async_setup_component(hass, "config", {})
+    client = await hass_ws_client(hass)
+
+    async def remove(device_id: str) -> bool:
+        await client.send_json_auto_id(
+            {
+                "type": "config/device_registry/remove_config_entry",
+                "config_entry_id": entry.entry_id,
+                "device_id": device_id,
+            }
+        )
+        return bool((await client.receive_json())["success"])
+
+    assert await remove(garage.id) is False  # still shareable
+    assert await remove(hub.id) is False
+    cameras["garage"].source = None  # its stream went away
+    await entry.runtime_data.coordinator.async_push_policy()
+    assert hass.states.get("switch.garage_share_with_city").state == "unavailable"
+    assert await remove(garage.id) is True
+
+
+async def test_new_options_reach_the_gateway(
+    hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound]
+) -> None:
+    entry, gw, _ = loaded
+    assert gw.owner_state()["policy"]["approval_timeout_s"] == 600
+    hass.config_entries.async_update_entry(
+        entry, options={"approval": "auto", "max_minutes": 30, "approval_timeout_minutes": 2}
+    )
+    await hass.async_block_till_done()
+    assert gw.owner_state()["policy"]["approval_timeout_s"] == 120
+    # Existing cameras keep their own choices; the defaults are for cameras that appear later.
+    assert hass.states.get("select.front_door_approval").state == "ask"
+
+
+async def test_removing_the_entry_forgets_the_owner_settings(
+    hass: HomeAssistant,
+    loaded: tuple[MockConfigEntry, Gateway, Bound],
+    hass_storage: dict[str, Any],
+) -> None:
+    entry, _, _ = loaded
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": "switch.front_door_share_with_city"}, blocking=True
+    )
+    key = f"{DOMAIN}.{entry.entry_id}"
+    assert hass_storage[key]["data"]["cameras"]["front_door"]["consent"] is True
+    assert await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert key not in hass_storage

@@ -34,6 +34,14 @@ async def http_links(h: Harness, **changes: Any) -> tuple[str, str, dict[str, An
     return mp4, hls, answer
 
 
+async def read_to_end(resp: aiohttp.ClientResponse) -> int:
+    """Read a streamed body until the server ends it; returns the bytes read."""
+    received = 0
+    async for chunk in resp.content.iter_chunked(65536):
+        received += len(chunk)
+    return received
+
+
 async def test_mp4_and_hls_carry_video_only(
     harness_factory: HarnessFactory, config_dict: dict[str, Any], camera_url: str, http_backend: str
 ) -> None:
@@ -64,12 +72,13 @@ async def test_window_end_cuts_mp4_and_refuses_hls(
     async with aiohttp.ClientSession() as session:
         async with session.get(hls) as master:
             assert master.status == 200
-            playlist_url = re.search(r"^(hls/playlist\.m3u8\?id=\S+)$", await master.text(), re.M)
+            playlist_url = re.search(
+                r"^(hls/playlist\.m3u8\?id=\S+)$", await master.text(), re.MULTILINE
+            )
         assert playlist_url is not None
         playlist = hls.rsplit("/", 1)[0] + "/" + playlist_url.group(1)
         async with session.get(playlist) as inner:
             assert inner.status == 200
-        received = 0
         async with session.get(mp4) as resp:
             assert resp.status == 200
             assert resp.headers["Content-Type"] == "video/mp4"
@@ -79,9 +88,7 @@ async def test_window_end_cuts_mp4_and_refuses_hls(
             moved = time.monotonic()
             cut = asyncio.create_task(h.gateway.shares.tick())
             with pytest.raises((aiohttp.ClientPayloadError, aiohttp.ClientConnectionError)):
-                async with asyncio.timeout(10):
-                    async for chunk in resp.content.iter_chunked(65536):
-                        received += len(chunk)
+                await asyncio.wait_for(read_to_end(resp), 10)
             ended = time.monotonic() - moved
             await cut
         assert ended < 1.0
@@ -90,7 +97,7 @@ async def test_window_end_cuts_mp4_and_refuses_hls(
                 assert after.status == 404
     # The MP4 handler records its viewer's end as it unwinds; give it a moment.
     async with asyncio.timeout(5):
-        while len(disconnected := await h.audit("viewer_disconnected")) < 2:
+        while len(disconnected := await h.audit("viewer_disconnected")) < 2:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
     assert {d["detail"]["via"] for d in disconnected} == {"mp4", "hls"}
 

@@ -123,7 +123,9 @@ class HttpDoor:
         assert self._session is not None  # noqa: S101 - _resolve checked
         query = upstream.mp4_query(admission.token, admission.share_audio)
         url = f"{upstream.http_base()}/api/stream.mp4?{query}"
-        async with self._session.get(url, headers={"Authorization": upstream.http_authorization()}) as source:
+        async with self._session.get(
+            url, headers={"Authorization": upstream.http_authorization()}
+        ) as source:
             if source.status != 200:  # noqa: PLR2004
                 return self._not_found()
             response = web.StreamResponse(
@@ -170,7 +172,9 @@ class HttpDoor:
         assert self._session is not None  # noqa: S101
         query = upstream.hls_query(admission.token, admission.share_audio)
         url = f"{upstream.http_base()}/api/stream.m3u8?{query}"
-        async with self._session.get(url, headers={"Authorization": upstream.http_authorization()}) as source:
+        async with self._session.get(
+            url, headers={"Authorization": upstream.http_authorization()}
+        ) as source:
             if source.status != 200:  # noqa: PLR2004
                 return self._not_found()
             body = await source.read()
@@ -215,7 +219,9 @@ class HttpDoor:
         assert self._session is not None  # noqa: S101
         session.last_seen = time.monotonic()
         url = f"{upstream.http_base()}/api/hls/{name}?{request.query_string}"
-        async with self._session.get(url, headers={"Authorization": upstream.http_authorization()}) as source:
+        async with self._session.get(
+            url, headers={"Authorization": upstream.http_authorization()}
+        ) as source:
             if source.status != 200:  # noqa: PLR2004
                 return self._not_found()
             body = await source.read()

@@ -82,9 +82,15 @@ class ViewerRegistry:
         if token in self._cut:
             return None
         viewer = Viewer(
-            id=f"vwr_{secrets.token_urlsafe(8)}", token=token, share_id=share_id,
-            camera_id=camera_id, request_id=request_id, remote=remote, kind=kind,
-            started=time.monotonic(), close=close,
+            id=f"vwr_{secrets.token_urlsafe(8)}",
+            token=token,
+            share_id=share_id,
+            camera_id=camera_id,
+            request_id=request_id,
+            remote=remote,
+            kind=kind,
+            started=time.monotonic(),
+            close=close,
         )
         self._live.setdefault(token, {})[viewer.id] = viewer
         count, seconds = self.totals.get(token, (0, 0.0))

@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-import aiohttp
-
 
 @dataclass(frozen=True, slots=True)
 class StreamSpec:

@@ -10,8 +10,8 @@ go2rtc's DELETE leaves live sessions running (facts/go2rtc.md): cutting viewers 
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import contextlib
+import ctypes
 import logging
 import os
 import re
@@ -349,7 +349,7 @@ class Go2rtcRestreamer:
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
             start_new_session=True,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - prctl only, no locks taken
+            preexec_fn=_die_with_parent,
         )
         self._session = aiohttp.ClientSession(
             headers={"Authorization": self.http_authorization()},

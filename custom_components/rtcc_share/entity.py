@@ -1,0 +1,102 @@
+"""Base entities: the gateway's hub device and one device per shared camera."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import callback
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .const import DOMAIN
+from .coordinator import RtccShareCoordinator
+from .settings import CameraSettings
+
+
+def hub_device(coordinator: RtccShareCoordinator) -> DeviceInfo:
+    """The home hub: the gateway itself."""
+    info = coordinator.info
+    return DeviceInfo(
+        identifiers={(DOMAIN, info.gateway_id)},
+        name="RTCC Share",
+        manufacturer="rtcc_share",
+        model=f"Gateway ({info.restreamer})",
+        sw_version=info.version,
+    )
+
+
+class RtccShareEntity(CoordinatorEntity[RtccShareCoordinator]):
+    """An entity of the hub device."""
+
+    _attr_has_entity_name = True
+
+    def __init__(self, coordinator: RtccShareCoordinator, key: str) -> None:
+        super().__init__(coordinator)
+        self._attr_translation_key = key
+        self._attr_unique_id = f"{coordinator.info.gateway_id}_{key}"
+        self._attr_device_info = hub_device(coordinator)
+
+
+class RtccShareCameraEntity(CoordinatorEntity[RtccShareCoordinator]):
+    """An entity of one shared camera's device."""
+
+    _attr_has_entity_name = True
+
+    def __init__(self, coordinator: RtccShareCoordinator, camera_id: str, key: str) -> None:
+        super().__init__(coordinator)
+        self.camera_id = camera_id
+        gateway_id = coordinator.info.gateway_id
+        self._attr_translation_key = key
+        self._attr_unique_id = f"{gateway_id}_{camera_id}_{key}"
+        camera = coordinator.registry.get(camera_id)
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, f"{gateway_id}_{camera_id}")},
+            name=camera.name if camera else camera_id,
+            manufacturer="rtcc_share",
+            model="Shared camera",
+            **({"via_device_id": coordinator.hub_device_id} if coordinator.hub_device_id else {}),
+        )
+
+    @property
+    def available(self) -> bool:
+        """Available while the gateway is and the camera can still be shared."""
+        camera = self.coordinator.registry.get(self.camera_id)
+        return super().available and camera is not None and camera.shareable
+
+    @property
+    def settings(self) -> CameraSettings:
+        """The owner's choices for this camera."""
+        return self.coordinator.camera_settings(self.camera_id)
+
+    @property
+    def gateway_camera(self) -> dict[str, object]:
+        """This camera in the gateway's state ({} when the gateway does not list it)."""
+        for camera in (self.coordinator.data or {}).get("cameras") or []:
+            if isinstance(camera, dict) and camera.get("id") == self.camera_id:
+                return camera
+        return {}
+
+
+def setup_camera_entities(
+    entry: ConfigEntry,
+    coordinator: RtccShareCoordinator,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    factory: Callable[[str], Iterable[Entity]],
+) -> None:
+    """Add a platform's entities for every shareable camera, now and whenever one appears."""
+    known: set[str] = set()
+
+    @callback
+    def add_new() -> None:
+        new = [
+            cid for cid, cam in coordinator.registry.items() if cam.shareable and cid not in known
+        ]
+        known.update(new)
+        if new:
+            async_add_entities([entity for cid in new for entity in factory(cid)])
+
+    add_new()
+    entry.async_on_unload(coordinator.async_add_camera_listener(add_new))

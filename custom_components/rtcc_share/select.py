@@ -1,0 +1,45 @@
+"""Select: "Approval" per camera (ask first, or approve automatically)."""
+
+from __future__ import annotations
+
+from homeassistant.components.select import SelectEntity
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .const import APPROVAL_MODES
+from .data import RtccShareConfigEntry
+from .entity import RtccShareCameraEntity, setup_camera_entities
+
+PARALLEL_UPDATES = 1
+
+
+async def async_setup_entry(
+    _hass: HomeAssistant,
+    entry: RtccShareConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add an approval select per shareable camera."""
+    coordinator = entry.runtime_data.coordinator
+    setup_camera_entities(
+        entry,
+        coordinator,
+        async_add_entities,
+        lambda cid: [ApprovalSelect(coordinator, cid, "approval")],
+    )
+
+
+class ApprovalSelect(RtccShareCameraEntity, SelectEntity):
+    """`ask` (the default): every request waits for the owner; `auto`: the policy decides."""
+
+    _attr_entity_category = EntityCategory.CONFIG
+    _attr_options = list(APPROVAL_MODES)  # noqa: RUF012 - the entity base declares it
+
+    @property
+    def current_option(self) -> str:
+        """The camera's approval mode."""
+        return self.settings.approval
+
+    async def async_select_option(self, option: str) -> None:
+        """Change the approval mode."""
+        await self.coordinator.async_update_camera(self.camera_id, approval=option)

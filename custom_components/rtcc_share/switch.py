@@ -1,0 +1,94 @@
+"""Switches: "Share with city" per camera (consent), "Pause sharing" on the hub."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.switch import SwitchEntity
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .data import RtccShareConfigEntry
+from .entity import RtccShareCameraEntity, RtccShareEntity, setup_camera_entities
+
+PARALLEL_UPDATES = 1
+
+
+async def async_setup_entry(
+    _hass: HomeAssistant,
+    entry: RtccShareConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the pause switch and a consent switch per shareable camera."""
+    coordinator = entry.runtime_data.coordinator
+    async_add_entities(
+        [PauseSwitch(coordinator, "pause"), NightlyPrivacySwitch(coordinator, "nightly_privacy")]
+    )
+    setup_camera_entities(
+        entry,
+        coordinator,
+        async_add_entities,
+        lambda cid: [ConsentSwitch(coordinator, cid, "consent")],
+    )
+
+
+class ConsentSwitch(RtccShareCameraEntity, SwitchEntity):
+    """The owner's consent: off until the owner turns it on; kept by Home Assistant."""
+
+    _attr_entity_category = EntityCategory.CONFIG
+
+    @property
+    def is_on(self) -> bool:
+        """Consent given."""
+        return self.settings.consent
+
+    async def async_turn_on(self, **_kwargs: Any) -> None:
+        """Offer this camera to the city."""
+        await self.coordinator.async_update_camera(self.camera_id, consent=True)
+
+    async def async_turn_off(self, **_kwargs: Any) -> None:
+        """Withdraw consent; the gateway ends this camera's shares at once."""
+        await self.coordinator.async_update_camera(self.camera_id, consent=False)
+
+
+class PauseSwitch(RtccShareEntity, SwitchEntity):
+    """Pause every share (automations flip it)."""
+
+    @property
+    def is_on(self) -> bool:
+        """Paused now."""
+        return self.coordinator.settings.is_paused()
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """When the pause ends by itself."""
+        until = self.coordinator.settings.paused_until
+        return {"until": None if until is None or not self.is_on else until.isoformat()}
+
+    async def async_turn_on(self, **_kwargs: Any) -> None:
+        """Pause sharing until resumed."""
+        await self.coordinator.async_set_paused(paused=True)
+
+    async def async_turn_off(self, **_kwargs: Any) -> None:
+        """Resume sharing."""
+        await self.coordinator.async_set_paused(paused=False)
+
+
+class NightlyPrivacySwitch(RtccShareEntity, SwitchEntity):
+    """Nothing is shared every day between the Privacy start and Privacy end times."""
+
+    _attr_entity_category = EntityCategory.CONFIG
+
+    @property
+    def is_on(self) -> bool:
+        """The nightly window is part of the privacy schedule."""
+        return self.coordinator.settings.nightly_enabled
+
+    async def async_turn_on(self, **_kwargs: Any) -> None:
+        """Add the nightly window to the schedule."""
+        await self.coordinator.async_set_nightly(enabled=True)
+
+    async def async_turn_off(self, **_kwargs: Any) -> None:
+        """Take it out."""
+        await self.coordinator.async_set_nightly(enabled=False)

@@ -1,0 +1,33 @@
+"""Diagnostics redact tokens, camera URLs (with their credentials) and links."""
+
+from __future__ import annotations
+
+import json
+
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from rtcc_gateway.app import Bound, Gateway
+
+from custom_components.rtcc_share.diagnostics import async_get_config_entry_diagnostics
+
+from ..conftest import OWNER_TOKEN
+from .conftest import FRONT_SOURCE, GARAGE_SOURCE
+
+
+async def test_diagnostics_redact_secrets(
+    hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound]
+) -> None:
+    entry, gw, _ = loaded
+    assert await async_setup_component(hass, "diagnostics", {})
+    diag = await async_get_config_entry_diagnostics(hass, entry)
+    text = json.dumps(diag)
+    for secret in (OWNER_TOKEN, FRONT_SOURCE, GARAGE_SOURCE, "frontpass", "expiring-1"):
+        assert secret not in text
+    assert diag["entry"]["data"]["token"] == "**REDACTED**"
+    assert diag["gateway"]["gateway_id"] == gw.gateway_id
+    reasons = {c["camera_id"]: c["not_shareable_reason"] for c in diag["cameras"]}
+    assert reasons["cloud_doorbell"] == "no_stream_source"
+    assert reasons["front_door"] is None
+    assert diag["connected"] is True
+    assert {c["id"] for c in diag["state"]["cameras"]} == {"front_door", "garage"}

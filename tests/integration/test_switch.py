@@ -1,0 +1,158 @@
+"""Consent and pause switches reach the gateway; consent survives a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from rtcc_gateway.app import Bound, Gateway
+
+from .conftest import CityCall, FakeCamera, wait_for
+
+CONSENT = "switch.front_door_share_with_city"
+PAUSE = "switch.rtcc_share_pause_sharing"
+
+
+def gw_camera(gw: Gateway, camera_id: str) -> dict[str, object]:
+    return next(c for c in gw.owner_state()["cameras"] if c["id"] == camera_id)
+
+
+async def switch(hass: HomeAssistant, entity_id: str, on: bool) -> None:
+    await hass.services.async_call(
+        "switch", "turn_on" if on else "turn_off", {ATTR_ENTITY_ID: entity_id}, blocking=True
+    )
+
+
+async def test_consent_is_off_by_default_and_reaches_the_gateway(
+    hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound]
+) -> None:
+    _, gw, _ = loaded
+    assert hass.states.get(CONSENT).state == STATE_OFF
+    assert gw_camera(gw, "front_door")["consent"] is False
+
+    await switch(hass, CONSENT, True)
+    assert hass.states.get(CONSENT).state == STATE_ON
+    assert gw_camera(gw, "front_door")["consent"] is True
+    assert gw_camera(gw, "garage")["consent"] is False
+
+    await switch(hass, CONSENT, False)
+    assert hass.states.get(CONSENT).state == STATE_OFF
+    assert gw_camera(gw, "front_door")["consent"] is False
+
+
+async def test_consent_off_ends_a_live_share(
+    hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound], city: CityCall
+) -> None:
+    _, gw, _ = loaded
+    await switch(hass, CONSENT, True)
+    await hass.services.async_call(
+        "select",
+        "select_option",
+        {ATTR_ENTITY_ID: "select.front_door_approval", "option": "auto"},
+        blocking=True,
+    )
+    status, body = await city()
+    assert status == 201, body
+    await wait_for(lambda: hass.states.get("sensor.front_door_sharing_status").state == "live")
+    assert hass.states.get("sensor.rtcc_share_active_shares").state == "1"
+
+    await switch(hass, CONSENT, False)
+    assert gw.owner_state()["shares"] == []
+    await wait_for(lambda: hass.states.get("sensor.front_door_sharing_status").state == "idle")
+    assert hass.states.get("sensor.rtcc_share_active_shares").state == "0"
+
+
+async def test_pause_switch_reaches_the_gateway(
+    hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound]
+) -> None:
+    _, gw, _ = loaded
+    await switch(hass, PAUSE, True)
+    assert hass.states.get(PAUSE).state == STATE_ON
+    assert gw.owner_state()["paused"] is True
+    assert gw.owner_state()["policy"]["paused_until"] is None
+
+    await switch(hass, PAUSE, False)
+    assert hass.states.get(PAUSE).state == STATE_OFF
+    assert gw.owner_state()["paused"] is False
+
+
+async def test_consent_and_settings_survive_a_restart(
+    hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound]
+) -> None:
+    entry, gw, _ = loaded
+    await switch(hass, CONSENT, True)
+    await switch(hass, PAUSE, True)
+    await hass.services.async_call(
+        "number",
+        "set_value",
+        {ATTR_ENTITY_ID: "number.garage_maximum_share_minutes", "value": 15},
+        blocking=True,
+    )
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    # Someone else's push while Home Assistant is away: Home Assistant's choice wins on return.
+    await gw.shares.set_policy(
+        gw.shares.owner.policy.__class__(timezone="UTC"), gw.shares.owner.cameras[:0]
+    )
+    assert gw.owner_state()["cameras"] == []
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(CONSENT).state == STATE_ON
+    assert hass.states.get(PAUSE).state == STATE_ON
+    assert hass.states.get("number.garage_maximum_share_minutes").state == "15.0"
+    assert gw_camera(gw, "front_door")["consent"] is True
+    assert gw_camera(gw, "garage")["max_duration_s"] == 900
+    assert gw.owner_state()["paused"] is True
+
+
+async def test_nightly_privacy_window_reaches_the_gateway(
+    hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound]
+) -> None:
+    _, gw, _ = loaded
+    await hass.services.async_call(
+        "time",
+        "set_value",
+        {ATTR_ENTITY_ID: "time.rtcc_share_privacy_window_start", "time": "23:30:00"},
+        blocking=True,
+    )
+    assert gw.owner_state()["policy"]["privacy_windows"] == []
+    await switch(hass, "switch.rtcc_share_nightly_privacy_window", True)
+    days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    assert gw.owner_state()["policy"]["privacy_windows"] == [
+        {"days": days, "start": "23:30", "end": "07:00"}
+    ]
+    await hass.services.async_call(
+        "time",
+        "set_value",
+        {ATTR_ENTITY_ID: "time.rtcc_share_privacy_window_end", "time": "06:15:00"},
+        blocking=True,
+    )
+    assert hass.states.get("time.rtcc_share_privacy_window_end").state == "06:15:00"
+    assert gw.owner_state()["policy"]["privacy_windows"][0]["end"] == "06:15"
+    await switch(hass, "switch.rtcc_share_nightly_privacy_window", False)
+    assert gw.owner_state()["policy"]["privacy_windows"] == []
+
+
+async def test_consent_off_does_not_wait_for_a_slow_camera(
+    hass: HomeAssistant,
+    loaded: tuple[MockConfigEntry, Gateway, Bound],
+    cameras: dict[str, FakeCamera],
+) -> None:
+    _, gw, _ = loaded
+    await switch(hass, CONSENT, True)
+    slow = asyncio.Event()
+
+    async def never() -> str | None:
+        await slow.wait()
+        return None
+
+    cameras["cloud_doorbell"].stream_source = never  # type: ignore[method-assign]
+    started = time.monotonic()
+    await switch(hass, CONSENT, False)
+    assert time.monotonic() - started < 1
+    assert gw_camera(gw, "front_door")["consent"] is False
+    slow.set()
