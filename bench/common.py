@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import socket
 import statistics
 import sys
@@ -90,6 +92,30 @@ class Bench:
         return f"rtsp://127.0.0.1:{self.gateway.rtsp_port}/{token}"
 
 
+def backend_config(backend: str) -> dict[str, Any]:
+    """Configuration for `--backend`: direct, the go2rtc double, or go2rtc from $GO2RTC_BIN."""
+    if backend == "direct":
+        return {"restreamer": "direct"}
+    if backend == "double":
+        return {"restreamer": "go2rtc", "go2rtc_bin": str(ROOT / "tests/peers/go2rtc_double.py")}
+    if backend == "go2rtc":
+        binary = os.environ.get("GO2RTC_BIN")
+        if not binary:
+            raise SystemExit("--backend go2rtc needs GO2RTC_BIN naming a go2rtc binary")
+        return {"restreamer": "go2rtc", "go2rtc_bin": binary}
+    raise SystemExit(f"unknown backend {backend!r}: direct, double or go2rtc")
+
+
+def add_backend_argument(parser: argparse.ArgumentParser) -> None:
+    """The `--backend` option every door benchmark takes."""
+    parser.add_argument(
+        "--backend",
+        default="direct",
+        choices=["direct", "double", "go2rtc"],
+        help="restreamer behind the door (double = the go2rtc double; go2rtc needs GO2RTC_BIN)",
+    )
+
+
 @asynccontextmanager
 async def running_gateway(camera_url: str, **camera: Any) -> AsyncIterator[Bench]:
     """A gateway process (the console script) sharing one auto-approved camera."""
@@ -108,7 +134,7 @@ async def running_gateway(camera_url: str, **camera: Any) -> AsyncIterator[Bench
             },
             "owner": {"host": "127.0.0.1", "port": 0, "token": OWNER_TOKEN},
             "data_dir": str(Path(tmp) / "data"),
-            "restreamer": camera.pop("restreamer", "direct"),
+            **backend_config(camera.pop("backend", "direct")),
             "agencies": [
                 {
                     "id": "bench",

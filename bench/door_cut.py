@@ -18,15 +18,15 @@ import sys
 import time
 from datetime import datetime
 
-from common import report, running_gateway
+from common import add_backend_argument, report, running_gateway
 
 from tests.peers.camera import run_camera
 from tests.peers.rtsp_client import play
 
 
-async def main(shares: int, revokes: int) -> int:
+async def main(shares: int, revokes: int, backend: str) -> int:
     with run_camera() as camera:
-        async with running_gateway(camera) as bench:
+        async with running_gateway(camera, backend=backend) as bench:
             # Window end: every share lasts the minimum 60 s.
             viewers = []
             for i in range(shares):
@@ -72,5 +72,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shares", type=int, default=50)
     parser.add_argument("--revokes", type=int, default=20)
+    add_backend_argument(parser)
     args = parser.parse_args()
-    sys.exit(asyncio.run(main(args.shares, args.revokes)))
+    print(f"backend: {args.backend}")
+    sys.exit(asyncio.run(main(args.shares, args.revokes, args.backend)))

@@ -14,7 +14,7 @@ import statistics
 import sys
 import time
 
-from common import report, running_gateway
+from common import add_backend_argument, report, running_gateway
 
 from tests.peers.camera import run_camera
 
@@ -46,9 +46,9 @@ async def first_frame_ms(url: str) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-async def main(tries: int) -> int:
+async def main(tries: int, backend: str) -> int:
     with run_camera() as camera:
-        async with running_gateway(camera) as bench:
+        async with running_gateway(camera, backend=backend) as bench:
             direct: list[float] = []
             door: list[float] = []
             await first_frame_ms(camera)  # warm the camera's encoder
@@ -68,4 +68,7 @@ async def main(tries: int) -> int:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tries", type=int, default=10)
-    sys.exit(asyncio.run(main(parser.parse_args().tries)))
+    add_backend_argument(parser)
+    args = parser.parse_args()
+    print(f"backend: {args.backend}")
+    sys.exit(asyncio.run(main(args.tries, args.backend)))

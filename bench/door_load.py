@@ -15,7 +15,7 @@ import os
 import sys
 import time
 
-from common import running_gateway
+from common import add_backend_argument, running_gateway
 
 from tests.peers.camera import run_camera
 from tests.peers.rtsp_client import play
@@ -41,11 +41,11 @@ async def cpu_share(pid: int, seconds: float) -> float:
     return (cpu_seconds(pid) - c0) / (time.monotonic() - t0) * 100
 
 
-async def main(viewers: int, seconds: float) -> int:
+async def main(viewers: int, seconds: float, backend: str) -> int:
     with run_camera(
         "--bitrate", "2000", "--width", "1280", "--height", "720", "--pattern", "snow"
     ) as camera:
-        async with running_gateway(camera) as bench:
+        async with running_gateway(camera, backend=backend) as bench:
             pid = bench.gateway.proc.pid
             idle = await cpu_share(pid, 3)
             answer = await bench.request(incident_id="LOAD-1", duration_s=600)
@@ -75,5 +75,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--viewers", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=20)
+    add_backend_argument(parser)
     args = parser.parse_args()
-    sys.exit(asyncio.run(main(args.viewers, args.seconds)))
+    print(f"backend: {args.backend}")
+    sys.exit(asyncio.run(main(args.viewers, args.seconds, args.backend)))
