@@ -356,11 +356,10 @@ class ShareManager:
         """The city's DELETE: every share of the request is cut now (idempotent)."""
         async with self._lock:
             state = self.request_for(request_id, agency_id)
-            for share_id in state.share_ids:
-                share = self._shares[share_id]
-                if share.status in ACTIVE:
-                    await self._end(share, Reason.CITY_CANCELLED)
-                elif share.status == PENDING:
+            shares = [self._shares[share_id] for share_id in state.share_ids]
+            await self._end_all([(s, Reason.CITY_CANCELLED) for s in shares if s.status in ACTIVE])
+            for share in shares:
+                if share.status == PENDING:
                     await self._decline(share, Reason.CITY_CANCELLED)
             state.touch()
 
@@ -535,12 +534,13 @@ class ShareManager:
     async def revoke(self, camera_id: str | None) -> int:
         """End every active share of one camera, or of all; returns how many ended."""
         async with self._lock:
-            ended = 0
-            for share in list(self._shares.values()):
-                if share.status in ACTIVE and camera_id in (None, share.camera_id):
-                    await self._end(share, Reason.REVOKED)
-                    ended += 1
-            return ended
+            ending = [
+                (share, Reason.REVOKED)
+                for share in self._shares.values()
+                if share.status in ACTIVE and camera_id in (None, share.camera_id)
+            ]
+            await self._end_all(ending)
+            return len(ending)
 
     # --- transitions ---------------------------------------------------------------------------
 
@@ -573,34 +573,51 @@ class ShareManager:
         )
 
     async def _end(self, share: ShareRow, reason: Reason, *, restored: bool = False) -> None:
-        """Close a live or scheduled share: the door cuts first, then the stream goes."""
-        was_live = share.status == LIVE
-        share.status = ENDED
-        share.ended_at = self._clock()
-        share.reason = str(reason)
-        token = share.token or ""
-        self._by_token.pop(token, None)
-        if was_live and not restored:
-            for listener in list(self.cut_listeners):
-                try:
-                    await listener(token)
-                except Exception:
-                    _LOGGER.exception("a door failed to cut share %s", share.id)
+        """Close one live or scheduled share."""
+        await self._end_all([(share, reason)], restored=restored)
+
+    async def _end_all(
+        self, ending: list[tuple[ShareRow, Reason]], *, restored: bool = False
+    ) -> None:
+        """Close shares, cutting first and recording after.
+
+        Every door cuts every viewer of all of them first (fast); then the streams go and the
+        bookkeeping follows, so one share's records never delay another's cut.
+        """
+        now = self._clock()
+        cut: list[str] = []
+        for share, reason in ending:
+            was_live = share.status == LIVE
+            share.status = ENDED
+            share.ended_at = now
+            share.reason = str(reason)
+            token = share.token or ""
+            self._by_token.pop(token, None)
+            if was_live and not restored:
+                cut.append(token)
+                for listener in list(self.cut_listeners):
+                    try:
+                        await listener(token)
+                    except Exception:
+                        _LOGGER.exception("a door failed to cut share %s", share.id)
+        for token in cut:
             await self._restreamer.remove(token)
-        await self._store.update_shares([share])
-        detail = {
-            "request_id": share.request_id,
-            "share_id": share.id,
-            "camera_id": share.camera_id,
-            "reason": str(reason),
-        }
-        if restored:
-            detail["note"] = "ended while the gateway was not running"
-        await self._audit.append("share_ended", detail)
-        self._events.publish("share_ended", **detail)
-        state = self._requests.get(share.request_id)
-        if state is not None:
-            state.touch()
+        if ending:
+            await self._store.update_shares(share for share, _ in ending)
+        for share, reason in ending:
+            detail = {
+                "request_id": share.request_id,
+                "share_id": share.id,
+                "camera_id": share.camera_id,
+                "reason": str(reason),
+            }
+            if restored:
+                detail["note"] = "ended while the gateway was not running"
+            await self._audit.append("share_ended", detail)
+            self._events.publish("share_ended", **detail)
+            state = self._requests.get(share.request_id)
+            if state is not None:
+                state.touch()
 
     async def _decline(self, share: ShareRow, reason: Reason) -> None:
         share.status = DECLINED
@@ -623,6 +640,7 @@ class ShareManager:
 
     async def _enforce(self, now: datetime, *, restored: bool = False) -> None:
         """Apply every deadline and policy rule due at `now`."""
+        ending: list[tuple[ShareRow, Reason]] = []
         for share in list(self._shares.values()):
             if share.status == PENDING and share.approve_by and now >= share.approve_by:
                 await self._decline(share, Reason.APPROVAL_TIMEOUT)
@@ -630,17 +648,18 @@ class ShareManager:
             if share.status not in ACTIVE:
                 continue
             if share.ends_at is not None and now >= share.ends_at:
-                await self._end(share, Reason.WINDOW_ENDED, restored=restored)
+                ending.append((share, Reason.WINDOW_ENDED))
                 continue
             blocked = blocking_reason(self.owner, share.camera_id, now)
             if blocked is not None:
-                await self._end(share, blocked, restored=restored)
+                ending.append((share, blocked))
                 continue
             if share.status == SCHEDULED and share.starts_at and now >= share.starts_at:
                 share.status = LIVE
                 await self._store.update_shares([share])
                 if not restored:
                     await self._activate(share)
+        await self._end_all(ending, restored=restored)
         if is_stale(self.owner, now) and not self._stale_announced:
             self._stale_announced = True
             self._events.publish("policy_stale", since=iso(self._lease_end()))

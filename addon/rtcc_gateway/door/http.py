@@ -169,15 +169,11 @@ class HttpDoor:
         if resolved is None:
             return self._not_found()
         admission, upstream = resolved
-        assert self._session is not None  # noqa: S101
         query = upstream.hls_query(admission.token, admission.share_audio)
-        url = f"{upstream.http_base()}/api/stream.m3u8?{query}"
-        async with self._session.get(
-            url, headers={"Authorization": upstream.http_authorization()}
-        ) as source:
-            if source.status != 200:  # noqa: PLR2004
-                return self._not_found()
-            body = await source.read()
+        fetched = await self._fetch(upstream, f"/api/stream.m3u8?{query}")
+        if fetched is None:
+            return self._not_found()
+        body, _ = fetched
         for session_id in _SESSION_ID.findall(body.decode("utf-8", "replace")):
             if session_id not in self._hls:
                 viewer = self._viewers.connect(
@@ -216,21 +212,26 @@ class HttpDoor:
         if resolved is None:
             return self._not_found()
         _, upstream = resolved
-        assert self._session is not None  # noqa: S101
         session.last_seen = time.monotonic()
-        url = f"{upstream.http_base()}/api/hls/{name}?{request.query_string}"
-        async with self._session.get(
-            url, headers={"Authorization": upstream.http_authorization()}
-        ) as source:
-            if source.status != 200:  # noqa: PLR2004
-                return self._not_found()
-            body = await source.read()
-            content_type = source.headers.get("Content-Type", "application/octet-stream")
+        fetched = await self._fetch(upstream, f"/api/hls/{name}?{request.query_string}")
+        if fetched is None:
+            return self._not_found()
+        body, content_type = fetched
         if session.viewer is not None:
             session.viewer.bytes_out += len(body)
         return web.Response(
             body=body, headers={"Content-Type": content_type, "Cache-Control": "no-store"}
         )
+
+    async def _fetch(self, upstream: HttpUpstream, path: str) -> tuple[bytes, str] | None:
+        """A small whole response from the restreamer (playlists, segments); None if refused."""
+        assert self._session is not None  # noqa: S101 - only called after _resolve
+        headers = {"Authorization": upstream.http_authorization()}
+        async with self._session.get(upstream.http_base() + path, headers=headers) as source:
+            if source.status != 200:  # noqa: PLR2004
+                return None
+            body = await source.read()
+            return body, source.headers.get("Content-Type", "application/octet-stream")
 
     async def _sweep(self) -> None:
         """HLS has no connection to close: a session that stops fetching has left."""

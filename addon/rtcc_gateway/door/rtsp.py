@@ -103,11 +103,11 @@ class RtspMessage:
 
 
 async def read_message(
-    reader: asyncio.StreamReader, max_header_bytes: int, *, request: bool
+    reader: asyncio.StreamReader, max_header_bytes: int, *, request: bool, prefix: bytes = b""
 ) -> RtspMessage | None:
     """Read one message head and body; None at a clean end of stream."""
     try:
-        head = await reader.readuntil(b"\r\n\r\n")
+        head = prefix + await reader.readuntil(b"\r\n\r\n")
     except asyncio.IncompleteReadError as err:
         if not err.partial.strip():
             return None
@@ -241,7 +241,10 @@ class _UpstreamSession:
             self.writer.write(outgoing.encode())
             await self.writer.drain()
             async with asyncio.timeout(REQUEST_TIMEOUT_S):
-                answer = await read_message(self.reader, self._max_header, request=False)
+                first = await _skip_interleaved(self.reader)
+                answer = await read_message(
+                    self.reader, self._max_header, request=False, prefix=first
+                )
             if answer is None:
                 raise ConnectionError("the upstream closed the connection")
             challenges = answer.get_all("WWW-Authenticate")
@@ -292,6 +295,18 @@ def _upstream_url_pattern(base: str) -> re.Pattern[str]:
     """
     path = urlsplit(base).path.rstrip("/")
     return re.compile(r"rtsps?://[^/\s;,\"]+" + re.escape(path))
+
+
+async def _skip_interleaved(reader: asyncio.StreamReader) -> bytes:
+    """Drop interleaved media frames (`$`, channel, 16-bit length) ahead of an answer.
+
+    Servers may send RTP/RTCP at any time once a track is set up. Returns the first byte of
+    the answer, already read.
+    """
+    while (first := await reader.readexactly(1)) == b"$":
+        header = await reader.readexactly(3)
+        await reader.readexactly(int.from_bytes(header[1:3]))
+    return first
 
 
 def _door_base(request: RtspMessage) -> str:
@@ -425,7 +440,13 @@ class RtspDoor:
                     writer.write(response(503, "Service Unavailable", request.get("CSeq", "0")))
                     await writer.drain()
                     return None
-            answer = await session.exchange(request, _door_base(request))
+            try:
+                answer = await session.exchange(request, _door_base(request))
+            except RtspProtocolError:
+                _LOGGER.warning("camera %s answered the door with garbage", admission.camera_id)
+                writer.write(response(503, "Service Unavailable", request.get("CSeq", "0")))
+                await writer.drain()
+                return session
             writer.write(answer.encode())
             await writer.drain()
             if request.method == "TEARDOWN":
