@@ -7,11 +7,12 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .const import DOMAIN, LOGGER
-from .coordinator import RtccShareCoordinator
+from .coordinator import RtccShareCoordinator, onvif_camera_id, onvif_issue_id
 from .data import RtccShareConfigEntry, RtccShareData
 from .entity import hub_device
 from .gateway_client import (
@@ -73,13 +74,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: RtccShareConfigEntry) ->
     coordinator.hub_device_id = hub.id
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     coordinator.async_start()
+    # ONVIF cameras on the LAN, looked for once the entry is up (never delays the start).
+    coordinator.async_start_discovery()
     entry.async_on_unload(coordinator.async_stop)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     return True
 
 
 async def _async_options_updated(_hass: HomeAssistant, entry: RtccShareConfigEntry) -> None:
-    """New defaults (approval timeout) reach the gateway with the next push: push now."""
+    """New defaults, or an ONVIF camera added, changed or removed: push now."""
     try:
         await entry.runtime_data.coordinator.async_push_policy()
     except GatewayError as err:
@@ -94,15 +97,21 @@ async def async_unload_entry(hass: HomeAssistant, entry: RtccShareConfigEntry) -
 async def async_remove_config_entry_device(
     _hass: HomeAssistant, entry: RtccShareConfigEntry, device: dr.DeviceEntry
 ) -> bool:
-    """Let the owner delete a camera's device once that camera can no longer be shared."""
+    """Let the owner delete a camera's device once that camera can no longer be shared.
+
+    An ONVIF camera's device goes with its subentry (delete the camera, not the device).
+    """
     coordinator = entry.runtime_data.coordinator
     gateway_id = coordinator.info.gateway_id
+    onvif_ids = {onvif_camera_id(sid) for sid in entry.subentries}
     for domain, identifier in device.identifiers:
         if domain != DOMAIN:
             continue
         if identifier == gateway_id:
             return False
         camera_id = identifier.removeprefix(f"{gateway_id}_")
+        if camera_id in onvif_ids:
+            return False
         camera = coordinator.registry.get(camera_id)
         if camera is not None and camera.shareable:
             return False
@@ -110,5 +119,7 @@ async def async_remove_config_entry_device(
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: RtccShareConfigEntry) -> None:
-    """Forget the owner's stored settings for this gateway."""
+    """Forget the owner's stored settings for this gateway, and its cameras' repair issues."""
     await SettingsStore(hass, entry.entry_id).async_remove()
+    for subentry_id in entry.subentries:
+        ir.async_delete_issue(hass, DOMAIN, onvif_issue_id(subentry_id))

@@ -37,6 +37,17 @@ DAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 REASON_NO_STREAM: Final = "no_stream_source"
 REASON_NOT_RTSP: Final = "not_rtsp"
 REASON_ERROR: Final = "stream_source_error"
+# ... and why an ONVIF camera (a config subentry) cannot be offered right now
+REASON_ONVIF_AUTH: Final = "onvif_invalid_auth"
+REASON_ONVIF_UNREACHABLE: Final = "onvif_unreachable"
+REASON_ONVIF_ERROR: Final = "onvif_error"
+
+# ONVIF cameras on the LAN: one config subentry each
+SUBENTRY_ONVIF: Final = "onvif_camera"
+CONF_ADDRESS: Final = "address"
+DEFAULT_ONVIF_PORT: Final = 80
+DISCOVERY_TIMEOUT_S: Final = 3.0
+ONVIF_LOOKUP_TIMEOUT_S: Final = 10.0
 
 # Bus events for automations
 EVENT_REQUEST_RECEIVED: Final = "rtcc_share_request_received"

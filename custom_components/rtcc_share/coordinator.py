@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME
 from homeassistant.core import (
     CALLBACK_TYPE,
     Event,
@@ -24,6 +25,8 @@ from homeassistant.exceptions import (
     ConfigEntryNotReady,
     HomeAssistantError,
 )
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import (
     async_track_point_in_utc_time,
@@ -42,14 +45,28 @@ from .const import (
     DEFAULT_APPROVAL,
     DEFAULT_APPROVAL_TIMEOUT_MIN,
     DEFAULT_MAX_MINUTES,
+    DISCOVERY_TIMEOUT_S,
     DOMAIN,
     LEASE_REFRESH_FRACTION,
     LOGGER,
+    ONVIF_LOOKUP_TIMEOUT_S,
     OWNER_LEASE_S,
     REASON_ERROR,
     REASON_NO_STREAM,
     REASON_NOT_RTSP,
+    REASON_ONVIF_AUTH,
+    REASON_ONVIF_ERROR,
+    REASON_ONVIF_UNREACHABLE,
+    SUBENTRY_ONVIF,
 )
+from .discovery.onvif import (
+    OnvifAuthError,
+    OnvifConnectionError,
+    OnvifError,
+    lookup,
+    with_credentials,
+)
+from .discovery.ws_discovery import probe as ws_probe
 from .gateway_client import (
     GatewayAuthError,
     GatewayClient,
@@ -69,18 +86,39 @@ type CityEventListener = Callable[[str, dict[str, Any]], None]
 
 @dataclass(frozen=True, slots=True)
 class RegisteredCamera:
-    """A Home Assistant camera entity as the integration sees it."""
+    """A Home Assistant camera entity, or an ONVIF camera the owner added, as seen here."""
 
     camera_id: str
-    entity_id: str
+    entity_id: str  # "" for an ONVIF camera (it has no camera entity)
     name: str
     source: str | None
     reason: str | None  # why it cannot be shared; None when it can
+    subentry_id: str | None = None  # the ONVIF camera's config subentry
 
     @property
     def shareable(self) -> bool:
         """Its stream source is an RTSP URL the gateway can take."""
         return self.reason is None
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveredCamera:
+    """An ONVIF camera that answered WS-Discovery on the LAN."""
+
+    address: str  # WS-Addressing endpoint reference (urn:uuid:...): its stable identity
+    name: str
+    host: str
+    port: int
+
+
+def onvif_camera_id(subentry_id: str) -> str:
+    """The gateway camera id of an ONVIF camera: from its subentry id (stable, a-z0-9)."""
+    return f"onvif_{_ID_CLEAN.sub('_', subentry_id.lower())}"[:64]
+
+
+def onvif_issue_id(subentry_id: str) -> str:
+    """The repair issue raised while an ONVIF camera refuses its stored credentials."""
+    return f"onvif_invalid_auth_{subentry_id}"
 
 
 def camera_id_for(entity_id: str) -> str:
@@ -124,6 +162,9 @@ class RtccShareCoordinator(DataUpdateCoordinator[dict[str, Any]]):
         self._unsubs: list[CALLBACK_TYPE] = []
         self._camera_push_pending = False
         self._unsub_pause_end: CALLBACK_TYPE | None = None
+        self.discovered: dict[str, DiscoveredCamera] = {}
+        self._discovery_task: asyncio.Task[None] | None = None
+        self._onvif_issues: set[str] = set()  # subentry ids with an open repair issue
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -166,6 +207,33 @@ class RtccShareCoordinator(DataUpdateCoordinator[dict[str, Any]]):
             )
         )
         self._unsubs.append(async_track_state_added_domain(self.hass, "camera", self._camera_added))
+
+    @callback
+    def async_start_discovery(self) -> None:
+        """Look for ONVIF cameras on the LAN in the background (never holds anything up)."""
+        if self._discovery_task is not None and not self._discovery_task.done():
+            return
+        entry = self.config_entry
+        self._discovery_task = entry.async_create_background_task(
+            self.hass, self._discover(), f"{DOMAIN} ONVIF discovery {entry.entry_id}"
+        )
+
+    async def _discover(self) -> None:
+        try:
+            devices = await ws_probe(timeout=DISCOVERY_TIMEOUT_S)
+        except (OSError, ValueError) as err:
+            LOGGER.debug("ONVIF discovery failed: %s", err)
+            return
+        found: dict[str, DiscoveredCamera] = {}
+        for device in devices:
+            host, port = device.host, device.port
+            if not device.is_video_transmitter or host is None or port is None:
+                continue
+            found[device.address] = DiscoveredCamera(
+                address=device.address, name=device.name or host, host=host, port=port
+            )
+        self.discovered = found
+        LOGGER.debug("ONVIF discovery found %d camera(s)", len(found))
 
     @callback
     def async_stop(self) -> None:
@@ -341,11 +409,74 @@ class RtccShareCoordinator(DataUpdateCoordinator[dict[str, Any]]):
         states: dict[str, State] = {}
         for state in self.hass.states.async_all("camera"):
             states.setdefault(camera_id_for(state.entity_id), state)
+        onvif = [
+            sub
+            for sub in self.config_entry.subentries.values()
+            if sub.subentry_type == SUBENTRY_ONVIF
+        ]
         # All at once: one slow cloud camera must not hold back a consent change.
         cameras = await asyncio.gather(
-            *(read(s.entity_id, str(s.name or cid)) for cid, s in states.items())
+            *(read(s.entity_id, str(s.name or cid)) for cid, s in states.items()),
+            *(self._read_onvif(sub) for sub in onvif),
         )
+        # A camera the owner removed takes its repair issue with it.
+        for subentry_id in self._onvif_issues - {sub.subentry_id for sub in onvif}:
+            self._onvif_issues.discard(subentry_id)
+            ir.async_delete_issue(self.hass, DOMAIN, onvif_issue_id(subentry_id))
         return {camera.camera_id: camera for camera in cameras}
+
+    async def _read_onvif(self, subentry: ConfigSubentry) -> RegisteredCamera:
+        """Look the ONVIF camera up again: its stream URI now, with its credentials added."""
+        data = subentry.data
+        username = data.get(CONF_USERNAME) or None
+        password = data.get(CONF_PASSWORD) or None
+        issue_id = onvif_issue_id(subentry.subentry_id)
+        source: str | None = None
+        reason: str | None = None
+        try:
+            found = await lookup(
+                data[CONF_HOST],
+                data[CONF_PORT],
+                username,
+                password,
+                timeout=ONVIF_LOOKUP_TIMEOUT_S,
+            )
+        except OnvifAuthError as err:
+            reason = REASON_ONVIF_AUTH
+            LOGGER.debug("ONVIF camera %s: %s", subentry.title, err)
+            self._onvif_issues.add(subentry.subentry_id)
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                is_persistent=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key="onvif_invalid_auth",
+                translation_placeholders={
+                    "camera": subentry.title,
+                    "host": f"{data[CONF_HOST]}:{data[CONF_PORT]}",
+                },
+            )
+        except OnvifConnectionError as err:
+            reason = REASON_ONVIF_UNREACHABLE
+            LOGGER.debug("ONVIF camera %s: %s", subentry.title, err)
+        except OnvifError as err:
+            reason = REASON_ONVIF_ERROR
+            LOGGER.debug("ONVIF camera %s: %s", subentry.title, err)
+        else:
+            source = with_credentials(found.stream_uri, username, password)
+            if subentry.subentry_id in self._onvif_issues:
+                self._onvif_issues.discard(subentry.subentry_id)
+                ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+        return RegisteredCamera(
+            camera_id=onvif_camera_id(subentry.subentry_id),
+            entity_id="",
+            name=subentry.title,
+            source=source,
+            reason=reason,
+            subentry_id=subentry.subentry_id,
+        )
 
     def policy_body(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """The policy and the camera list in GATEWAY.md's shapes."""
@@ -402,11 +533,42 @@ class RtccShareCoordinator(DataUpdateCoordinator[dict[str, Any]]):
             self.registry = registry
             policy, cameras = self.policy_body()
             state = await self.client.put_policy(policy, cameras)
+        if reread and self.hass.is_running:
+            self._remove_stale_devices()
         if self.connected or self.data is None:
             self.async_set_updated_data(state)
         if new_cameras:
             for listener in list(self._camera_listeners):
                 listener()
+
+    @callback
+    def _remove_stale_devices(self) -> None:
+        """Remove the devices of cameras that are gone for good.
+
+        Gone: not in this push, no ONVIF subentry, and no camera entity in Home Assistant's
+        entity registry or state machine with that camera id (a camera whose integration has
+        not loaded yet keeps its registry entry, so its device stays).
+        """
+        gateway_id = self.info.gateway_id
+        known = set(self.registry)
+        known.update(onvif_camera_id(sid) for sid in self.config_entry.subentries)
+        known.update(
+            camera_id_for(entity.entity_id)
+            for entity in er.async_get(self.hass).entities.values()
+            if entity.domain == "camera"
+        )
+        known.update(camera_id_for(eid) for eid in self.hass.states.async_entity_ids("camera"))
+        devices = dr.async_get(self.hass)
+        for device in dr.async_entries_for_config_entry(devices, self.config_entry.entry_id):
+            for domain, identifier in device.identifiers:
+                camera_id = identifier.removeprefix(f"{gateway_id}_")
+                if domain != DOMAIN or camera_id == identifier or camera_id in known:
+                    continue
+                LOGGER.debug("Removing the device of camera %s: it is gone", camera_id)
+                devices.async_update_device(
+                    device.id, remove_config_entry_id=self.config_entry.entry_id
+                )
+                break
 
     async def _refresh_lease(self, _now: datetime) -> None:
         try:
@@ -525,12 +687,15 @@ class RtccShareCoordinator(DataUpdateCoordinator[dict[str, Any]]):
     def entity_id_of(self, camera_id: str) -> str | None:
         """The camera entity behind a gateway camera id."""
         camera = self.registry.get(camera_id)
-        return None if camera is None else camera.entity_id
+        return None if camera is None else camera.entity_id or None
 
     def camera_id_of(self, entity_id_or_camera_id: str) -> str | None:
         """The gateway camera id of a shareable camera, from its entity id or camera id."""
         for camera in self.registry.values():
-            if camera.shareable and entity_id_or_camera_id in (camera.entity_id, camera.camera_id):
+            if camera.shareable and entity_id_or_camera_id in (
+                camera.entity_id or camera.camera_id,
+                camera.camera_id,
+            ):
                 return camera.camera_id
         return None
 

@@ -10,13 +10,15 @@ from dataclasses import asdict
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.const import CONF_TOKEN
+from homeassistant.const import CONF_PASSWORD, CONF_TOKEN, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 
 from .data import RtccShareConfigEntry
 
 TO_REDACT = {
     CONF_TOKEN,
+    CONF_PASSWORD,
+    CONF_USERNAME,
     "source",
     "stream_source",
     "links",
@@ -41,6 +43,7 @@ async def async_get_config_entry_diagnostics(
         {
             "camera_id": cam.camera_id,
             "entity_id": cam.entity_id,
+            "onvif_subentry_id": cam.subentry_id,
             "shareable": cam.shareable,
             "not_shareable_reason": cam.reason,
             "source": cam.source,
@@ -52,6 +55,11 @@ async def async_get_config_entry_diagnostics(
             "entry": {"data": dict(entry.data), "options": dict(entry.options)},
             "gateway": asdict(data.info),
             "connected": coordinator.connected,
+            "onvif_cameras": [
+                {"title": sub.title, "unique_id": sub.unique_id, "data": dict(sub.data)}
+                for sub in entry.subentries.values()
+            ],
+            "onvif_discovered": [asdict(device) for device in coordinator.discovered.values()],
             "cameras": cameras,
             "settings": coordinator.settings.to_json(),
             "state": coordinator.data,

@@ -52,11 +52,12 @@ class RtccShareCameraEntity(CoordinatorEntity[RtccShareCoordinator]):
         self._attr_translation_key = key
         self._attr_unique_id = f"{gateway_id}_{camera_id}_{key}"
         camera = coordinator.registry.get(camera_id)
+        onvif = camera is not None and camera.subentry_id is not None
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, f"{gateway_id}_{camera_id}")},
             name=camera.name if camera else camera_id,
             manufacturer="rtcc_share",
-            model="Shared camera",
+            model="ONVIF camera" if onvif else "Shared camera",
             **({"via_device_id": coordinator.hub_device_id} if coordinator.hub_device_id else {}),
         )
 
@@ -91,12 +92,18 @@ def setup_camera_entities(
 
     @callback
     def add_new() -> None:
-        new = [
-            cid for cid, cam in coordinator.registry.items() if cam.shareable and cid not in known
-        ]
-        known.update(new)
-        if new:
-            async_add_entities([entity for cid in new for entity in factory(cid)])
+        # An ONVIF camera's entities (and so its device) belong to its config subentry, so
+        # removing the camera in the UI removes its device too.
+        new: dict[str | None, list[str]] = {}
+        for cid, cam in coordinator.registry.items():
+            if cam.shareable and cid not in known:
+                new.setdefault(cam.subentry_id, []).append(cid)
+                known.add(cid)
+        for subentry_id, cids in new.items():
+            async_add_entities(
+                [entity for cid in cids for entity in factory(cid)],
+                config_subentry_id=subentry_id,
+            )
 
     add_new()
     entry.async_on_unload(coordinator.async_add_camera_listener(add_new))

@@ -39,11 +39,14 @@ async def test_a_restart_leaves_only_authorized_streams(
     assert isinstance(backend, Go2rtcRestreamer)
     assert set(await backend.list_streams()) == {live_token}
     # Someone with go2rtc's API credentials adds a stream behind the gateway's back …
-    async with aiohttp.ClientSession() as session, session.put(
-        f"{backend.http_base()}/api/streams",
-        params={"name": "rogue", "src": "rtsp://127.0.0.1:9/rogue"},
-        headers={"Authorization": backend.http_authorization()},
-    ) as resp:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.put(
+            f"{backend.http_base()}/api/streams",
+            params={"name": "rogue", "src": "rtsp://127.0.0.1:9/rogue"},
+            headers={"Authorization": backend.http_authorization()},
+        ) as resp,
+    ):
         assert resp.status == 200
     assert "rogue" in await backend.list_streams()
     # … and the next reconcile (as after every start) takes it away.

@@ -23,7 +23,7 @@ from rtcc_gateway.api import owner as owner_api
 from rtcc_gateway.app import Bound, Gateway
 from rtcc_gateway.signatures import sign_request
 
-from custom_components.rtcc_share import const, gateway_client
+from custom_components.rtcc_share import const, coordinator, gateway_client
 from custom_components.rtcc_share.const import DOMAIN
 
 from ..conftest import AGENCY_KEY, OWNER_TOKEN
@@ -53,6 +53,16 @@ def no_server_heartbeat(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(owner_api, "WS_HEARTBEAT_S", None)
     # The client side has the same quirk after a close it starts itself.
     monkeypatch.setattr(gateway_client, "WS_HEARTBEAT_S", None)
+
+
+@pytest.fixture(autouse=True)
+def no_lan_discovery(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ONVIF discovery multicasts to the LAN: here nobody answers unless a test says otherwise."""
+
+    async def nobody(**_kwargs: Any) -> list[Any]:
+        return []
+
+    monkeypatch.setattr(coordinator, "ws_probe", nobody)
 
 
 @pytest.fixture
