@@ -178,17 +178,12 @@ class RtccShareCoordinator(DataUpdateCoordinator[dict[str, Any]]):
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="invalid_auth"
             ) from err
-        except GatewayInvalidError as err:
-            raise ConfigEntryNotReady(
-                translation_domain=DOMAIN,
-                translation_key="policy_refused",
-                translation_placeholders={"problems": "; ".join(err.problems) or str(err)},
-            ) from err
         except GatewayError as err:
+            key, placeholders = self._explain(err)
             raise ConfigEntryNotReady(
                 translation_domain=DOMAIN,
-                translation_key="cannot_connect",
-                translation_placeholders={"url": self.client.base_url},
+                translation_key=key,
+                translation_placeholders=placeholders,
             ) from err
 
     @callback
@@ -365,18 +360,19 @@ class RtccShareCoordinator(DataUpdateCoordinator[dict[str, Any]]):
     async def _call(self, coro: Any) -> Any:
         try:
             return await coro
-        except GatewayInvalidError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="policy_refused",
-                translation_placeholders={"problems": "; ".join(err.problems) or str(err)},
-            ) from err
         except GatewayError as err:
+            key, placeholders = self._explain(err)
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
-                translation_key="cannot_connect",
-                translation_placeholders={"url": self.client.base_url},
+                translation_key=key,
+                translation_placeholders=placeholders,
             ) from err
+
+    def _explain(self, err: GatewayError) -> tuple[str, dict[str, str]]:
+        """The translation key and placeholders that name a gateway failure for the owner."""
+        if isinstance(err, GatewayInvalidError):
+            return "policy_refused", {"problems": "; ".join(err.problems) or str(err)}
+        return "cannot_connect", {"url": self.client.base_url}
 
     # --- the camera registry and the policy push ---------------------------------------------
 
