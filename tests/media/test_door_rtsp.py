@@ -125,8 +125,11 @@ async def test_five_concurrent_viewers_are_counted_and_audited(
     assert all(v.bytes_in > 10_000 for v in viewers)
     await h.owner.call("POST", "/api/v1/revoke")
     assert all(r is not None for r in await asyncio.gather(*readers))
+    # Each viewer's end is recorded by its own task just after the cut: wait for the five.
+    async with asyncio.timeout(5):
+        while len(disconnected := await h.audit("viewer_disconnected")) < 5:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
     connected = await h.audit("viewer_connected")
-    disconnected = await h.audit("viewer_disconnected")
     assert len(connected) == len(disconnected) == 5
     assert {d["detail"]["remote"] for d in disconnected} == {"127.0.0.1"}
     assert all(d["detail"]["bytes"] > 10_000 for d in disconnected)
