@@ -91,7 +91,7 @@ async def test_window_end_cuts_mp4_and_refuses_hls(
                 await asyncio.wait_for(read_to_end(resp), 10)
             ended = time.monotonic() - moved
             await cut
-        assert ended < 1.0
+        assert ended < 2.0, "cut at once, not at some idle timeout (bench/door_cut.py measures it)"
         for url in (mp4, hls, playlist):
             async with session.get(url) as after:
                 assert after.status == 404

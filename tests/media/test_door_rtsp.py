@@ -82,7 +82,9 @@ async def test_window_end_cuts_the_viewer_and_refuses_new_ones(
     await h.gateway.shares.tick()
     ended = await watcher
     assert ended is not None, "the viewer got end-of-stream"
-    assert ended - moved < 0.25
+    assert ended - moved < 2.0, (
+        "cut at once, not at some idle timeout (bench/door_cut.py measures it)"
+    )
     assert "404" in await ffprobe_error(url)
     with_reason = [r["detail"]["reason"] for r in await h.audit("share_ended")]
     assert with_reason == ["window_ended"]
@@ -176,7 +178,7 @@ async def test_stalled_and_garbage_clients_do_not_delay_viewers(
         viewer = await play(url)
         took = time.monotonic() - started
         viewer.close()
-        assert took < 2.0
+        assert took < 5.0, "stalled clients (REQUEST_TIMEOUT_S = 10 s) did not hold up this viewer"
         garbage.settimeout(5)
         assert garbage.recv(100).startswith(b"RTSP/1.0 400")
     finally:
