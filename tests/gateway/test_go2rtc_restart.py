@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -9,6 +12,7 @@ import pytest
 from rtcc_gateway.restreamer.go2rtc import Go2rtcRestreamer
 
 from ..conftest import CAMERA_SOURCE, Clock
+from ..peers.gateway_proc import start_gateway
 from ..peers.go2rtc import go2rtc_binary
 from .conftest import HarnessFactory, incident, sharing_config
 
@@ -52,3 +56,29 @@ async def test_a_restart_leaves_only_authorized_streams(
     # … and the next reconcile (as after every start) takes it away.
     await backend.reconcile({live_token})
     assert set(await backend.list_streams()) == {live_token}
+
+
+def _children(pid: int) -> set[int]:
+    tasks = Path(f"/proc/{pid}/task")
+    found: set[int] = set()
+    for task in tasks.iterdir():
+        text = (task / "children").read_text().split()
+        found.update(int(p) for p in text)
+    return found
+
+
+def _any_alive(pids: set[int]) -> bool:
+    return any(Path(f"/proc/{pid}").exists() for pid in pids)
+
+
+async def test_go2rtc_dies_with_a_killed_gateway(
+    socket_enabled: None, write_config: Any, config_dict: dict[str, Any]
+) -> None:
+    config_dict.update(restreamer="go2rtc", go2rtc_bin=str(go2rtc_binary("double")))
+    gw = await start_gateway(write_config(config_dict))
+    children = _children(gw.proc.pid)
+    assert children, "the gateway started its go2rtc"
+    assert await gw.stop(signal.SIGKILL) == -signal.SIGKILL
+    async with asyncio.timeout(5):
+        while _any_alive(children):  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
