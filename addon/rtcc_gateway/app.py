@@ -138,25 +138,22 @@ class Gateway:
         )
 
     async def _admit(self, token: str) -> Admission | None:
-        """The door's question: does this token name a live share, and where is its video?"""
-        share = self.shares.live_share(token)
-        if share is None or self.viewers.is_cut(token):
-            return None
-        camera = self.shares.camera(share.camera_id)
+        """The RTSP door's question: the live-share check, plus where its video comes from."""
+        live = await self._admit_http(token)
         upstream = self.restreamer.rtsp_upstream(token)
-        if camera is None or upstream is None:
+        if live is None or upstream is None:
             return None
         return Admission(
             token=token,
-            share_id=share.id,
-            request_id=share.request_id,
-            camera_id=share.camera_id,
-            share_audio=camera.share_audio,
+            share_id=live.share_id,
+            request_id=live.request_id,
+            camera_id=live.camera_id,
+            share_audio=live.share_audio,
             upstream=upstream,
         )
 
     async def _admit_http(self, token: str) -> HttpAdmission | None:
-        """The HTTP door's question: the same live-share check, without an RTSP upstream."""
+        """The HTTP door's question: does this token name a live, uncut share of a camera?"""
         share = self.shares.live_share(token)
         if share is None or self.viewers.is_cut(token):
             return None

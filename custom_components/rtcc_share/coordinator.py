@@ -441,18 +441,10 @@ class RtccShareCoordinator(DataUpdateCoordinator[dict[str, Any]]):
             reason = REASON_ONVIF_AUTH
             LOGGER.debug("ONVIF camera %s: %s", subentry.title, err)
             self._onvif_issues.add(subentry.subentry_id)
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
+            self._raise_issue(
                 issue_id,
-                is_fixable=False,
-                is_persistent=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key="onvif_invalid_auth",
-                translation_placeholders={
-                    "camera": subentry.title,
-                    "host": f"{data[CONF_HOST]}:{data[CONF_PORT]}",
-                },
+                "onvif_invalid_auth",
+                {"camera": subentry.title, "host": f"{data[CONF_HOST]}:{data[CONF_PORT]}"},
             )
         except OnvifConnectionError as err:
             reason = REASON_ONVIF_UNREACHABLE
@@ -746,6 +738,18 @@ class RtccShareCoordinator(DataUpdateCoordinator[dict[str, Any]]):
             head,
             result.first_bad,
         )
+        self._raise_issue(
+            issue_id,
+            "audit_chain_broken",
+            {
+                "head": head or "-",
+                "first_bad": str(result.first_bad),
+                "gateway": self.client.base_url,
+            },
+        )
+
+    def _raise_issue(self, issue_id: str, key: str, placeholders: dict[str, str]) -> None:
+        """A repair issue of this integration: an error the owner fixes outside the flow."""
         ir.async_create_issue(
             self.hass,
             DOMAIN,
@@ -753,12 +757,8 @@ class RtccShareCoordinator(DataUpdateCoordinator[dict[str, Any]]):
             is_fixable=False,
             is_persistent=False,
             severity=ir.IssueSeverity.ERROR,
-            translation_key="audit_chain_broken",
-            translation_placeholders={
-                "head": head or "-",
-                "first_bad": str(result.first_bad),
-                "gateway": self.client.base_url,
-            },
+            translation_key=key,
+            translation_placeholders=placeholders,
         )
 
 

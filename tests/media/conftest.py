@@ -79,42 +79,40 @@ async def share_link(h: Harness, **changes: Any) -> tuple[str, dict[str, Any]]:
     return f"rtsp://127.0.0.1:{h.bound.rtsp[1]}/{token}", answer.body
 
 
-async def ffprobe_streams(url: str) -> list[dict[str, Any]]:
+async def ffprobe(url: str, *args: str) -> tuple[int, bytes, str]:
+    """Run ffprobe over RTSP/TCP; returns its exit code, stdout and stderr."""
     proc = await asyncio.create_subprocess_exec(
         "ffprobe",
         "-v",
         "error",
         "-rtsp_transport",
         "tcp",
-        "-show_entries",
-        "stream=codec_type,codec_name",
-        "-of",
-        "json",
+        *args,
         url,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(proc.communicate(), 30)
-    if proc.returncode != 0:
-        raise AssertionError(f"ffprobe failed: {err.decode()}")
+    assert proc.returncode is not None
+    return proc.returncode, out, err.decode()
+
+
+async def ffprobe_streams(url: str, *args: str) -> list[dict[str, Any]]:
+    """The kinds and codecs of a stream's tracks."""
+    code, out, err = await ffprobe(
+        url, *args, "-show_entries", "stream=codec_type,codec_name", "-of", "json"
+    )
+    if code != 0:
+        raise AssertionError(f"ffprobe failed: {err}")
     streams: list[dict[str, Any]] = json.loads(out)["streams"]
     return streams
 
 
-async def ffprobe_error(url: str) -> str:
-    proc = await asyncio.create_subprocess_exec(
-        "ffprobe",
-        "-v",
-        "error",
-        "-rtsp_transport",
-        "tcp",
-        url,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    _, err = await asyncio.wait_for(proc.communicate(), 30)
-    assert proc.returncode != 0
-    return err.decode()
+async def ffprobe_error(url: str, *args: str) -> str:
+    """ffprobe's complaint about a URL that must not play."""
+    code, _, err = await ffprobe(url, *args)
+    assert code != 0
+    return err
 
 
 async def count_frames(url: str, frames: int) -> int:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import ipaddress
 import json
 import ssl
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ from rtcc_gateway.signatures import sign_request
 
 from ..conftest import AGENCY_KEY, GatewayFactory
 from ..gateway.conftest import incident
+from .conftest import ffprobe_error, ffprobe_streams
 
 
 def self_signed(tmp_path: Path) -> tuple[Path, Path]:
@@ -93,36 +92,8 @@ async def test_https_api_and_rtsps_door(
     link = answer["shares"][0]["links"]["rtsp"]
     assert link.startswith("rtsps://127.0.0.1:8554/")
     door = link.replace(":8554/", f":{bound.rtsp[1]}/")
-    proc = await asyncio.create_subprocess_exec(
-        "ffprobe",
-        "-v",
-        "error",
-        "-rtsp_transport",
-        "tcp",
-        "-ca_file",
-        str(cert),
-        "-show_entries",
-        "stream=codec_type",
-        "-of",
-        "csv=p=0",
-        door,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 30)
-    assert proc.returncode == 0, err.decode()
-    assert out.decode().split() == ["video"]
+    streams = await ffprobe_streams(door, "-ca_file", str(cert))
+    assert [st["codec_type"] for st in streams] == ["video"]
     # A plain-RTSP client cannot talk to the TLS door.
-    plain = await asyncio.create_subprocess_exec(
-        "ffprobe",
-        "-v",
-        "error",
-        "-rtsp_transport",
-        "tcp",
-        door.replace("rtsps://", "rtsp://"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    await asyncio.wait_for(plain.communicate(), 30)
-    assert plain.returncode != 0
+    await ffprobe_error(door.replace("rtsps://", "rtsp://"))
     assert gw.bound is not None
