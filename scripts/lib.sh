@@ -5,10 +5,19 @@
 # userland in a chroot cached outside the checkout, with the checkout bind-mounted at the same path.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-RTCC_CACHE=${RTCC_CACHE:-/var/cache/rtcc_share}
+# The heavy parts (the chroot with Home Assistant, go2rtc, Go's caches) are shared by every checkout
+# on the machine; the project's own code is never installed into them (see checkout_venv).
+if [ -z "${RTCC_CACHE:-}" ]; then
+  RTCC_CACHE=/var/cache/rtcc_share
+  [ "$(id -u)" = 0 ] || [ -w /var/cache ] || RTCC_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/rtcc_share"
+fi
 CHROOT="$RTCC_CACHE/sid"
 CHROOT_VENV=/opt/venv
 HOST_VENV="$ROOT/.venv"
+# Chroot mode: a small venv inside the checkout, layered over the shared one, that holds this
+# checkout's code and console scripts, so two checkouts never re-point each other's environment.
+CHECKOUT_VENV="$ROOT/.venv-chroot"
+GO2RTC_MODULE="$ROOT/addon/go2rtc"
 
 say() { printf 'rtcc_share: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 2; }
@@ -25,6 +34,19 @@ host_python() {
   return 1
 }
 
+# go2rtc's version, from the one place that names it (addon/go2rtc/go.mod), without the "v".
+go2rtc_version() {
+  awk '$1 == "github.com/AlexxIT/go2rtc" { sub(/^v/, "", $2); print $2; exit }' "$GO2RTC_MODULE/go.mod"
+}
+go2rtc_cached() { echo "$RTCC_CACHE/go2rtc/$(go2rtc_version)/go2rtc"; }
+
+# Points GO2RTC_BIN at the go2rtc set-up built, unless the caller named one.
+use_cached_go2rtc() {
+  if [ -z "${GO2RTC_BIN:-}" ] && [ -x "$(go2rtc_cached)" ]; then
+    GO2RTC_BIN=$(go2rtc_cached); export GO2RTC_BIN
+  fi
+}
+
 env_mode() {
   if [ -n "${RTCC_ENV:-}" ]; then echo "$RTCC_ENV"; return; fi
   if host_python >/dev/null; then echo venv; else echo chroot; fi
@@ -33,10 +55,10 @@ env_mode() {
 # Environment variables that may cross into the chroot (everything else is left behind, so host
 # settings such as PIP_FIND_LINKS cannot leak in).
 pass_env() {
-  local out=(PATH="$CHROOT_VENV/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-             HOME=/root LANG=C.UTF-8 VIRTUAL_ENV="$CHROOT_VENV" RTCC_ENV=chroot RTCC_ROOT="$ROOT")
+  local out=(PATH="$CHECKOUT_VENV/bin:$CHROOT_VENV/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+             HOME=/root LANG=C.UTF-8 VIRTUAL_ENV="$CHECKOUT_VENV" RTCC_ENV=chroot RTCC_ROOT="$ROOT")
   local v
-  for v in TERM CI GO2RTC_BIN PYTEST_ADDOPTS RTCC_BENCH_N COLUMNS TZ; do
+  for v in TERM CI GO2RTC_BIN PYTEST_ADDOPTS RTCC_BENCH_N RTCC_CHECKOUT_BARRIER COLUMNS TZ; do
     [ -n "${!v:-}" ] && out+=("$v=${!v}")
   done
   printf '%s\0' "${out[@]}"

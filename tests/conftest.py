@@ -22,6 +22,9 @@ import custom_components.rtcc_share  # noqa: F401 - lets Home Assistant's test h
 OWNER_TOKEN = "test-owner-token-0123456789abcdef"
 
 
+pytest_plugins = ["tests.ci_gate"]
+
+
 def public_b64(key: Ed25519PrivateKey) -> str:
     raw = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     return base64.b64encode(raw).decode()
