@@ -24,13 +24,9 @@ from rtcc_gateway.policy import OwnerState
 from rtcc_gateway.problems import problem_middleware
 from rtcc_gateway.ratelimit import RateLimiter
 from rtcc_gateway.restreamer.base import Restreamer
+from rtcc_gateway.restreamer.choice import choose_restreamer
 from rtcc_gateway.restreamer.direct import DirectRestreamer
-from rtcc_gateway.restreamer.go2rtc import (
-    Go2rtcError,
-    Go2rtcRestreamer,
-    find_go2rtc,
-    probe_version,
-)
+from rtcc_gateway.restreamer.go2rtc import Go2rtcError, Go2rtcRestreamer
 from rtcc_gateway.shares import ShareManager, utc_now
 from rtcc_gateway.signatures import SqliteNonceStore
 from rtcc_gateway.state_dir import DataDirError, gateway_id, prepare_data_dir
@@ -197,23 +193,15 @@ class Gateway:
 
     async def _choose_restreamer(self) -> Restreamer:
         """go2rtc when asked for (or found, with `auto`), else direct; refusals name the field."""
-        cfg = self.config
         if self._given_restreamer is not None:
             return self._given_restreamer
-        if cfg.restreamer == "direct":
-            return DirectRestreamer()
-        binary = find_go2rtc(cfg.go2rtc_bin)
-        why = "no go2rtc found (go2rtc_bin, $GO2RTC_BIN, PATH)"
-        if binary is not None:
-            try:
-                await probe_version(binary)
-            except Go2rtcError as err:
-                why = str(err)
-            else:
-                return Go2rtcRestreamer(binary, on_restart=self._restreamer_restarted)
-        if cfg.restreamer == "go2rtc":
-            raise StartError(f"restreamer: {why}")
-        _LOGGER.info("restreamer auto: %s; using direct (RTSP links only)", why)
+        choice = await choose_restreamer(self.config)
+        if choice.refused:
+            raise StartError(f"restreamer: {choice.why}")
+        # Said at start only when `auto` had to settle for direct (check always says it).
+        _LOGGER.log(logging.INFO if choice.fallback else logging.DEBUG, "%s", choice.describe())
+        if choice.name == "go2rtc" and choice.binary is not None:
+            return Go2rtcRestreamer(choice.binary, on_restart=self._restreamer_restarted)
         return DirectRestreamer()
 
     async def _restreamer_restarted(self) -> None:

@@ -24,6 +24,7 @@ from rtcc_gateway.audit import (
 )
 from rtcc_gateway.config import ConfigError, GatewayConfig, load_config, warnings_of
 from rtcc_gateway.redact import LOG_SECRETS, SecretFilter
+from rtcc_gateway.restreamer.choice import choose_restreamer
 
 _LOGGER = logging.getLogger("rtcc_gateway")
 
@@ -89,6 +90,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     for warning in warnings_of(config):
         print(f"warning: {warning}", file=sys.stderr)
+    choice = asyncio.run(choose_restreamer(config))
+    if choice.refused:
+        print(f"restreamer: {choice.why}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(choice.describe())
     print(f"ok: {args.config}")
     return EXIT_OK
 

@@ -212,7 +212,9 @@ def test_dockerfile_base_image_and_architecture_switch() -> None:
     assert match, "ARG BUILD_FROM=ghcr.io/home-assistant/base-python:3.X-alpine3.Y"
     assert int(match[1]) >= 13
     froms = re.findall(r"^FROM (.+)$", text, re.MULTILINE)
-    assert froms == ["${GO_IMAGE} AS go2rtc", "${BUILD_FROM}"], "a Go builder stage, then the add-on"
+    assert froms == ["${GO_IMAGE} AS go2rtc", "${BUILD_FROM}"], (
+        "a Go builder stage, then the add-on"
+    )
     assert re.search(r"^ARG TARGETARCH$", text, re.MULTILINE)
     assert '"${TARGETARCH' in text
     assert re.search(r"^\s+amd64\)", text, re.MULTILINE)
@@ -237,7 +239,9 @@ def test_go2rtc_is_built_from_the_pinned_module_with_checksums_on() -> None:
     version = pinned_go2rtc()
     go_sum = (GO_MODULE / "go.sum").read_text(encoding="utf-8")
     assert f"github.com/AlexxIT/go2rtc v{version} h1:" in go_sum, "go.sum pins go2rtc's own hash"
-    assert re.search(r"^tool github\.com/AlexxIT/go2rtc$", (GO_MODULE / "go.mod").read_text(), re.M)
+    assert re.search(
+        r"^tool github\.com/AlexxIT/go2rtc$", (GO_MODULE / "go.mod").read_text(), re.MULTILINE
+    )
     text = dockerfile()
     assert "COPY go2rtc/go.mod go2rtc/go.sum ./" in text
     assert "GOFLAGS=-mod=readonly" in text

@@ -27,7 +27,10 @@ def test_check_accepts_a_valid_file(
     path = write_config(config_dict)
     result = run_cli("check", "--config", str(path))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == f"ok: {path}"
+    assert result.stdout.splitlines() == [
+        "restreamer: direct (RTSP links only): the configuration asks for direct",
+        f"ok: {path}",
+    ]
 
 
 def test_check_names_each_bad_field_and_exits_2(
