@@ -12,7 +12,7 @@ import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any, Final, Literal, cast
 from urllib.parse import urlsplit
@@ -22,9 +22,13 @@ import voluptuous as vol
 import yaml
 
 DAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-ID_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+ID_PATTERN: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # always fullmatch()
 MIN_TOKEN_LENGTH: Final = 16
 MAX_PORT: Final = 65535
+MAX_LEASE_S: Final = 10 * 365 * 86400  # ten years: far enough, and never a datetime overflow
+# Controls and bidirectional overrides have no place in a label or a name (they reach the city's
+# camera list, the owner's events and Home Assistant).
+_CONTROL_CHARS: Final = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 PLACEHOLDER_TOKENS: Final = frozenset({"change-me", "changeme", "secret", "token"})
 
 type ApprovalMode = Literal["ask", "auto"]
@@ -216,13 +220,15 @@ def _text(max_len: int) -> vol.Schema:
             raise vol.Invalid("expected a non-empty string")
         if len(value) > max_len:
             raise vol.Invalid(f"must be at most {max_len} characters")
+        if _CONTROL_CHARS.search(value):
+            raise vol.Invalid("must not contain control or bidirectional-control characters")
         return value
 
     return vol.Schema(check)
 
 
 def _identifier(value: Any) -> str:
-    if not isinstance(value, str) or not ID_PATTERN.match(value):
+    if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
         raise vol.Invalid("expected 1-64 of a-z, 0-9, '_' and '-', starting with a letter or digit")
     return value
 
@@ -259,25 +265,43 @@ def _timezone(value: Any) -> str:
     return value
 
 
+ISO_TIME_RULE: Final = "expected an ISO 8601 time such as 2026-11-26T20:00:00Z"
+
+
+def parse_instant(value: Any) -> datetime:
+    """An ISO 8601 time with an offset, in UTC; vol.Invalid naming the rule otherwise.
+
+    ASCII only, and within the years 1-9999 once in UTC (`0001-01-01T00:00:00+14:00` is not).
+    """
+    if not isinstance(value, str) or not value.isascii():
+        raise vol.Invalid(ISO_TIME_RULE)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise vol.Invalid(ISO_TIME_RULE) from None
+    if parsed.tzinfo is None:
+        raise vol.Invalid("must include a timezone offset (e.g. Z or -06:00)")
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise vol.Invalid("must lie between the years 1 and 9999 in UTC") from None
+
+
 def _aware_datetime(value: Any) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            raise vol.Invalid("expected an ISO 8601 time such as 2026-11-26T20:00:00Z") from None
-    else:
+        if value.tzinfo is None:
+            raise vol.Invalid("must include a timezone offset (e.g. Z or -06:00)")
+        return value
+    if not isinstance(value, str):
         raise vol.Invalid("expected an ISO 8601 time or null")
-    if parsed.tzinfo is None:
-        raise vol.Invalid("must include a timezone offset (e.g. Z or -06:00)")
-    return parsed
+    parse_instant(value)  # the checks; the owner's own offset is kept for display
+    return datetime.fromisoformat(value)
 
 
 def _clock(value: Any) -> time:
-    if not isinstance(value, str) or not re.fullmatch(r"\d{2}:\d{2}", value):
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{2}:[0-9]{2}", value):
         raise vol.Invalid("expected a time of day as HH:MM")
     hour, minute = int(value[:2]), int(value[3:])
     if hour > 23 or minute > 59:  # noqa: PLR2004
@@ -334,7 +358,7 @@ POLICY_SCHEMA = vol.Schema(
         vol.Optional("paused_until", default=None): _aware_datetime,
         vol.Optional("privacy_windows", default=list): vol.All(list, [_window]),
         vol.Optional("approval_timeout_s", default=600): _int_range(30, 86400),
-        vol.Optional("owner_lease_s", default=900): _int_range(0),
+        vol.Optional("owner_lease_s", default=900): _int_range(0, MAX_LEASE_S),
     }
 )
 

@@ -6,7 +6,6 @@ Checks run in the contract's order, and the first that fails answers: size (413)
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from dataclasses import dataclass
@@ -16,7 +15,14 @@ from typing import Any, Final
 import voluptuous as vol
 from aiohttp import web
 
-from rtcc_gateway.config import Agency, format_path
+from rtcc_gateway.api.validate import (
+    BodyError,
+    ascii_int,
+    forbidden_text,
+    parse_json_object,
+    safe_name,
+)
+from rtcc_gateway.config import Agency, format_path, parse_instant
 from rtcc_gateway.context import GATEWAY_KEY
 from rtcc_gateway.openapi import city_document
 from rtcc_gateway.problems import problem
@@ -26,7 +32,7 @@ from rtcc_gateway.signatures import SignatureError, verify_request
 CITY_MAX_BODY: Final = 16 * 1024
 MAX_WAIT_S: Final = 60
 AUTH_FAILURE_AUDITS_PER_MINUTE: Final = 30  # per remote address; the rest are counted, not kept
-_INCIDENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_INCIDENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")  # always fullmatch(): `$` lets "\n" in
 
 
 def _text(max_len: int) -> Any:
@@ -41,7 +47,7 @@ def _text(max_len: int) -> Any:
 
 
 def _incident_id(value: Any) -> str:
-    if not isinstance(value, str) or not _INCIDENT_ID.match(value):
+    if not isinstance(value, str) or not _INCIDENT_ID.fullmatch(value):
         raise vol.Invalid("must be 1-64 characters of A-Z, a-z, 0-9, '.', '_', ':' and '-'")
     return value
 
@@ -79,15 +85,7 @@ def _camera_ids(value: Any) -> list[str]:
 
 
 def _instant(value: Any) -> datetime:
-    if not isinstance(value, str):
-        raise vol.Invalid("must be an ISO 8601 time such as 2026-11-26T20:00:00Z")
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise vol.Invalid("must be an ISO 8601 time such as 2026-11-26T20:00:00Z") from None
-    if parsed.tzinfo is None:
-        raise vol.Invalid("must include a timezone offset (e.g. Z)")
-    return parsed.astimezone(UTC)
+    return parse_instant(value)
 
 
 REQUEST_SCHEMA: Final = vol.Schema(
@@ -117,7 +115,7 @@ def _invalid_params(err: vol.Invalid) -> list[dict[str, str]]:
             reason = "required field is missing"
         elif reason.startswith("expected dict"):
             reason = "must be an object"
-        out.setdefault(format_path(e.path), reason)
+        out.setdefault(safe_name(format_path(e.path)), reason)
     return [{"name": name, "reason": reason} for name, reason in sorted(out.items())]
 
 
@@ -174,19 +172,6 @@ async def _signed(request: web.Request, *, expect_body: bool) -> _Signed | web.R
     return _Signed(agency=agency, body=body)
 
 
-def _parse_json(body: bytes) -> Any:
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ValueError("The body is not valid UTF-8.") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ValueError(
-            f"The body is not valid JSON (line {err.lineno}, column {err.colno})."
-        ) from None
-
-
 async def post_request(request: web.Request) -> web.StreamResponse:
     """POST /api/v1/requests: ask for live video for an incident."""
     gateway = request.app[GATEWAY_KEY]
@@ -194,13 +179,11 @@ async def post_request(request: web.Request) -> web.StreamResponse:
     if isinstance(signed, web.StreamResponse):
         return signed
     try:
-        raw = _parse_json(signed.body)
-    except ValueError as err:
-        return _bad_request([{"name": "(body)", "reason": str(err)}], str(err))
-    if not isinstance(raw, dict):
-        return _bad_request(
-            [{"name": "(body)", "reason": "must be a JSON object"}], "The body must be an object."
-        )
+        raw = parse_json_object(signed.body)
+    except BodyError as err:
+        return _bad_request([{"name": err.name, "reason": err.reason}], f"Invalid body: {err}")
+    if controls := forbidden_text(raw):
+        return _bad_request(controls, "Invalid fields: " + ", ".join(p["name"] for p in controls))
     try:
         body = REQUEST_SCHEMA(raw)
     except vol.Invalid as err:
@@ -227,10 +210,12 @@ async def get_request(request: web.Request) -> web.StreamResponse:
     wait_raw = request.query.get("wait")
     wait = 0
     if wait_raw is not None:
-        if not wait_raw.isdigit() or not 1 <= int(wait_raw) <= MAX_WAIT_S:
-            reason = f"must be an integer from 1 to {MAX_WAIT_S}"
+        # ASCII digits only: str.isdigit() takes "²" (int() then fails) and other scripts digits.
+        parsed = ascii_int(wait_raw)
+        if parsed is None or not 1 <= parsed <= MAX_WAIT_S:
+            reason = f"must be an integer from 1 to {MAX_WAIT_S} in ASCII digits"
             return _bad_request([{"name": "wait", "reason": reason}], "Invalid fields: wait")
-        wait = int(wait_raw)
+        wait = parsed
     try:
         state = gateway.shares.request_for(request.match_info["request_id"], signed.agency.id)
     except NotFoundError:

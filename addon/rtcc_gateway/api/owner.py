@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 import voluptuous as vol
@@ -14,12 +13,14 @@ from aiohttp import WSMsgType, web
 from aiohttp.typedefs import Handler
 
 from rtcc_gateway import __version__
+from rtcc_gateway.api.validate import BodyError, ascii_int, parse_json_object, safe_name
 from rtcc_gateway.audit import AuditError, parse_head
 from rtcc_gateway.config import (
     CAMERAS_SCHEMA,
     POLICY_SCHEMA,
     build_cameras,
     build_policy,
+    parse_instant,
     problems_of,
 )
 from rtcc_gateway.context import GATEWAY_KEY
@@ -29,15 +30,19 @@ from rtcc_gateway.shares import NotFoundError
 
 OWNER_MAX_BODY: Final = 256 * 1024
 MAX_AUDIT_PAGE: Final = 1000
+MAX_AUDIT_SEQ: Final = 2**62  # SQLite integers are 64-bit
 WS_HEARTBEAT_S: Final = 30.0
 
 
 def _token_ok(request: web.Request, expected: str) -> bool:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    # Compare in constant time whatever arrives, so timing says nothing about the token.
+    token = token.strip()
+    # Compare in constant time whatever arrives, so timing says nothing about the token. A token
+    # that is not ASCII (aiohttp hands raw bytes over as surrogates) is simply a wrong one.
     good_scheme = scheme.lower() == "bearer"
-    good_token = hmac.compare_digest(token.strip().encode(), expected.encode())
+    candidate = token.encode("ascii") if token.isascii() else b""
+    good_token = hmac.compare_digest(candidate, expected.encode("utf-8"))
     return good_scheme and good_token
 
 
@@ -58,7 +63,7 @@ def _invalid(problems: list[str]) -> web.Response:
     params = []
     for line in problems:
         name, _, reason = line.partition(": ")
-        params.append({"name": name, "reason": reason})
+        params.append({"name": safe_name(name), "reason": reason})
     return problem(
         400, "Invalid fields: " + ", ".join(p["name"] for p in params), invalid_params=params
     )
@@ -72,30 +77,32 @@ async def _json_body(request: web.Request, *, optional: bool) -> Any:
             return {}
         raise ProblemRaised(_invalid(["(body): a JSON object is required"]))
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ProblemRaised(_invalid(["(body): not valid JSON in UTF-8"])) from None
-    if not isinstance(data, dict):
-        raise ProblemRaised(_invalid(["(body): must be a JSON object"]))
-    return data
+        return parse_json_object(raw)
+    except BodyError as err:
+        params = [{"name": err.name, "reason": err.reason}]
+        raise ProblemRaised(
+            problem(400, f"Invalid body: {err.name}", invalid_params=params)
+        ) from None
 
 
-_CAMERA_IDS_BODY: Final = vol.Schema(
-    {vol.Optional("camera_ids"): vol.All([str], vol.Length(min=1))}
-)
-_REVOKE_BODY: Final = vol.Schema({vol.Optional("camera_id"): str})
+def _camera_id(value: Any) -> str:
+    if not isinstance(value, str) or not 0 < len(value) <= 64:  # noqa: PLR2004
+        raise vol.Invalid("expected a camera id (a string of 1-64 characters)")
+    return value
+
+
+def _camera_ids(value: Any) -> list[str]:
+    if not isinstance(value, list) or not value or len(value) > 100:  # noqa: PLR2004
+        raise vol.Invalid("expected a list of 1-100 camera ids")
+    return [_camera_id(v) for v in value]
+
+
+_CAMERA_IDS_BODY: Final = vol.Schema({vol.Optional("camera_ids"): _camera_ids})
+_REVOKE_BODY: Final = vol.Schema({vol.Optional("camera_id"): _camera_id})
 
 
 def _until(value: Any) -> datetime:
-    if not isinstance(value, str):
-        raise vol.Invalid("expected an ISO 8601 time with offset")
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise vol.Invalid("expected an ISO 8601 time with offset") from None
-    if parsed.tzinfo is None:
-        raise vol.Invalid("must include a timezone offset (e.g. Z)")
-    return parsed.astimezone(UTC)
+    return parse_instant(value)
 
 
 _PAUSE_BODY: Final = vol.Schema({vol.Optional("until"): vol.Any(None, _until)})
@@ -217,16 +224,22 @@ def _int_query(request: web.Request, name: str, default: int, high: int) -> int:
     raw = request.query.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or int(raw) > high:
-        raise ProblemRaised(_invalid([f"{name}: expected an integer from 0 to {high}"]))
-    return int(raw)
+    # ASCII digits only: str.isdigit() takes "²", which int() then refuses.
+    value = ascii_int(raw)
+    if value is None or value > high:
+        raise ProblemRaised(
+            _invalid([f"{name}: expected an integer from 0 to {high} in ASCII digits"])
+        )
+    return value
 
 
 async def get_audit(request: web.Request) -> web.Response:
-    """GET /api/v1/audit?after=SEQ&limit=N: records in the export format."""
+    """GET /api/v1/audit?after=SEQ&limit=N: records in the export format (limit=0: none)."""
     gateway = request.app[GATEWAY_KEY]
-    after = _int_query(request, "after", 0, 2**62)
+    after = _int_query(request, "after", 0, MAX_AUDIT_SEQ)
     limit = _int_query(request, "limit", 100, MAX_AUDIT_PAGE)
+    if limit == 0:
+        return web.json_response({"records": []})
     records = await gateway.audit.records(after=after, limit=limit)
     return web.json_response({"records": [r.to_json() for r in records]})
 
