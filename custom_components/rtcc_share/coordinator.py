@@ -154,6 +154,7 @@ class RtccShareCoordinator(DataUpdateCoordinator[dict[str, Any]]):
         self.registry: dict[str, RegisteredCamera] = {}
         self.connected = False
         self._gone_logged = False
+        self.failed_connects = 0  # consecutive failed (re)connects, for tests and diagnostics
         self.hub_device_id: str | None = None
         self._requests: dict[str, dict[str, Any]] = {}
         self._push_lock = asyncio.Lock()
@@ -621,6 +622,7 @@ class RtccShareCoordinator(DataUpdateCoordinator[dict[str, Any]]):
         was_gone = self._gone_logged
         self.connected = True
         self._gone_logged = False
+        self.failed_connects = 0
         self.async_set_updated_data(state)
         if was_gone:
             LOGGER.info("The rtcc_share gateway at %s is back", self.client.base_url)
@@ -628,6 +630,7 @@ class RtccShareCoordinator(DataUpdateCoordinator[dict[str, Any]]):
 
     @callback
     def _on_disconnected(self, why: str) -> None:
+        self.failed_connects += 1
         if not self._gone_logged:
             LOGGER.warning(
                 "The rtcc_share gateway at %s went away (%s); retrying with backoff",

@@ -32,8 +32,7 @@ async def cli(*args: str | Path) -> Run:
         stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
-    assert proc.returncode is not None
-    return Run(proc.returncode, out.decode("utf-8"), err.decode("utf-8"))
+    return Run(await proc.wait(), out.decode("utf-8"), err.decode("utf-8"))
 
 
 async def make_log(data_dir: Path, n: int) -> list[AuditRecord]:

@@ -153,9 +153,10 @@ async def loaded(
 
 
 async def wait_for(
-    predicate: Callable[[], object], timeout: float = 5.0, step: float = 0.02
+    predicate: Callable[[], object], timeout: float = 30.0, step: float = 0.02
 ) -> None:
-    """Wait until `predicate()` is true (the gateway and HA run on the same loop)."""
+    """Wait until `predicate()` is true (the gateway and HA run on the same loop). The timeout
+    only fails a broken run; a loaded machine just takes longer."""
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
     while not predicate():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from datetime import timedelta
 from typing import Any
@@ -63,8 +62,8 @@ async def test_gateway_going_away_and_back(
     assert hass.states.get(CONNECTED).state == "off"
     assert hass.states.get(CONSENT).state == "unavailable"
     assert hass.states.get("sensor.rtcc_share_active_shares").state == "unavailable"
-    await asyncio.sleep(0.5)  # several failed reconnects: still one line in the log
-    assert caplog.text.count("went away") == 1
+    await wait_for(lambda: coordinator.failed_connects >= 3)
+    assert caplog.text.count("went away") == 1, "several failed reconnects: one line in the log"
 
     config_dict["owner"]["port"] = bound.owner[1]
     config_dict["public"]["port"] = bound.public[1]
@@ -148,9 +147,10 @@ async def test_a_cut_audit_log_raises_a_repair_issue(
         "data": {"audit_head": "99999:" + "ab" * 32},
     }
     assert await hass.config_entries.async_setup(entry.entry_id)
-    await wait_for(lambda: entry.runtime_data.coordinator.connected)
-    await hass.async_block_till_done()
-    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"audit_chain_{entry.entry_id}")
+    # The audit-head check runs after the connection is made: wait for its outcome, the issue.
+    issues = ir.async_get(hass)
+    await wait_for(lambda: issues.async_get_issue(DOMAIN, f"audit_chain_{entry.entry_id}"))
+    issue = issues.async_get_issue(DOMAIN, f"audit_chain_{entry.entry_id}")
     assert issue is not None
     assert issue.translation_key == "audit_chain_broken"
     assert await hass.config_entries.async_unload(entry.entry_id)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -132,11 +131,10 @@ async def test_missing_credentials_are_an_auth_error(socket_enabled: None, sim: 
 async def test_closed_port_is_a_connection_error_quickly(
     closed_port: int, closes: list[int]
 ) -> None:
-    started = time.monotonic()
     with pytest.raises(OnvifConnectionError) as caught:
         await lookup("127.0.0.1", closed_port, USER, WRONG_PASSWORD, timeout=15)
-    assert time.monotonic() - started < 5
     message = str(caught.value)
+    assert "did not answer" not in message, "a refused connection is not waited out"
     assert f"127.0.0.1:{closed_port}" in message
     assert WRONG_PASSWORD not in message
     assert closes == [1]
@@ -161,10 +159,8 @@ async def silent_server(socket_enabled: None) -> AsyncIterator[int]:
 async def test_silent_device_times_out_as_connection_error(
     silent_server: int, closes: list[int]
 ) -> None:
-    started = time.monotonic()
     with pytest.raises(OnvifConnectionError, match=r"did not answer within 0\.5 s"):
         await lookup("127.0.0.1", silent_server, USER, PASSWORD, timeout=0.5)
-    assert time.monotonic() - started < 3
     assert closes == [1]
 
 
