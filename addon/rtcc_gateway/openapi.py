@@ -9,6 +9,19 @@ from __future__ import annotations
 from typing import Any, Final
 
 from rtcc_gateway import __version__
+from rtcc_gateway.config import DAYS, MAX_LEASE_S
+
+# City text may hold any Unicode except controls and bidirectional controls (api/validate.py).
+# Said as "no such character anywhere" rather than an anchored pattern, because `$` in Python's
+# regexes (unlike ECMA's) also matches before a final newline. Written with \\u escapes, which
+# both dialects read.
+_PLAIN_TEXT: Final = {
+    "not": {"pattern": "[\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]"}
+}
+_TEXT_RULE: Final = (
+    "No control characters (U+0000-U+001F, U+007F-U+009F), bidirectional controls "
+    "(U+202A-U+202E, U+2066-U+2069) or unpaired surrogates: 400 naming the field."
+)
 
 _PROBLEM: Final = {
     "type": "object",
@@ -43,6 +56,69 @@ _LOCATION: Final = {
 
 _TIME: Final = {"type": "string", "format": "date-time"}
 _NULLABLE_TIME: Final = {"type": ["string", "null"], "format": "date-time"}
+
+
+_CLOCK: Final = {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"}
+
+_POLICY: Final = {
+    "type": "object",
+    "description": "GATEWAY.md `policy`.",
+    "required": ["timezone"],
+    "properties": {
+        "timezone": {"type": "string", "minLength": 1, "description": "An IANA timezone name."},
+        "paused": {"type": "boolean", "default": False},
+        "paused_until": _NULLABLE_TIME,
+        "privacy_windows": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["days", "start", "end"],
+                "properties": {
+                    "days": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": 7,
+                        "uniqueItems": True,
+                        "items": {"enum": list(DAYS)},
+                        "description": "The days a window starts on.",
+                    },
+                    "start": _CLOCK,
+                    "end": {**_CLOCK, "description": "Not equal to start."},
+                },
+                "additionalProperties": False,
+            },
+        },
+        "approval_timeout_s": {"type": "integer", "minimum": 30, "maximum": 86400},
+        "owner_lease_s": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": MAX_LEASE_S,
+            "description": "0: no lease.",
+        },
+    },
+    "additionalProperties": False,
+}
+
+_CAMERA: Final = {
+    "type": "object",
+    "description": "GATEWAY.md `cameras[]`.",
+    "required": ["id", "label", "source", "location"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$"},
+        "label": {"type": "string", "minLength": 1, "maxLength": 100, **_PLAIN_TEXT},
+        "source": {
+            "type": "string",
+            "pattern": "^rtsps?://[^/?#]",
+            "description": "An rtsp:// or rtsps:// URL with a host; never shown back.",
+        },
+        "location": _LOCATION,
+        "consent": {"type": "boolean", "default": False},
+        "approval": {"enum": ["ask", "auto"], "default": "ask"},
+        "max_duration_s": {"type": "integer", "minimum": 60, "maximum": 43200, "default": 3600},
+        "share_audio": {"type": "boolean", "default": False},
+    },
+    "additionalProperties": False,
+}
 
 
 def _problem_response(description: str) -> dict[str, Any]:
@@ -128,7 +204,12 @@ def city_document(base_url: str) -> dict[str, Any]:
                 "Signed requests (RFC 9421, Ed25519, label sig1, components @method @target-uri "
                 "and content-digest for bodies, created within 300 s, single-use nonce). Checks "
                 "run in order: size 413, content type 415, signature 401, rate limit 429, body "
-                "400. Declines carry no reason. Links work only from starts_at to ends_at."
+                "400. Bodies are strict JSON: a key given twice in one object, NaN/Infinity or an "
+                "integer of more than 20 digits is a 400, and so is any string holding a control "
+                "character (U+0000-U+001F, U+007F-U+009F), a bidirectional control "
+                "(U+202A-U+202E, U+2066-U+2069) or an unpaired surrogate; invalid_params names "
+                "the field. Numbers in queries are ASCII digits only. Declines carry no reason. "
+                "Links work only from starts_at to ends_at."
             ),
         },
         "servers": [{"url": base_url}],
@@ -186,7 +267,8 @@ def city_document(base_url: str) -> dict[str, Any]:
                             {"Location": {"schema": {"type": "string", "format": "uri"}}},
                         ),
                         "400": _problem_response(
-                            "Unparsable JSON, not UTF-8, or invalid fields (invalid_params)."
+                            "Unparsable JSON, not UTF-8, a duplicate key, or invalid fields "
+                            "(each named in invalid_params)."
                         ),
                         "413": _problem_response("Body over 16 KiB."),
                         "415": _problem_response("Not application/json in UTF-8."),
@@ -243,8 +325,20 @@ def city_document(base_url: str) -> dict[str, Any]:
                     "required": ["incident_id", "offense", "reason", "location"],
                     "properties": {
                         "incident_id": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,64}$"},
-                        "offense": {"type": "string", "minLength": 1, "maxLength": 64},
-                        "reason": {"type": "string", "minLength": 1, "maxLength": 500},
+                        "offense": {
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": 64,
+                            **_PLAIN_TEXT,
+                            "description": _TEXT_RULE,
+                        },
+                        "reason": {
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": 500,
+                            **_PLAIN_TEXT,
+                            "description": _TEXT_RULE,
+                        },
                         "location": {"$ref": "#/components/schemas/Location"},
                         "radius_m": {
                             "type": "integer",
@@ -256,7 +350,12 @@ def city_document(base_url: str) -> dict[str, Any]:
                             "type": "array",
                             "minItems": 1,
                             "maxItems": 100,
-                            "items": {"type": "string", "minLength": 1, "maxLength": 64},
+                            "items": {
+                                "type": "string",
+                                "minLength": 1,
+                                "maxLength": 64,
+                                **_PLAIN_TEXT,
+                            },
                         },
                         "start": {
                             **_TIME,
@@ -326,18 +425,15 @@ def owner_document() -> dict[str, Any]:
         "400": _problem_response("Invalid body or query (named in invalid_params)."),
         "401": _problem_response("Missing or wrong owner token."),
     }
-    camera_ids_body = {
-        "required": False,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "properties": {"camera_ids": {"type": "array", "items": {"type": "string"}}},
-                    "additionalProperties": False,
-                }
-            }
-        },
-    }
+
+    def optional_body(properties: dict[str, Any]) -> dict[str, Any]:
+        schema = {"type": "object", "properties": properties, "additionalProperties": False}
+        return {"required": False, "content": {"application/json": {"schema": schema}}}
+
+    camera_id = {"type": "string", "minLength": 1, "maxLength": 64}
+    camera_ids_body = optional_body(
+        {"camera_ids": {"type": "array", "minItems": 1, "maxItems": 100, "items": camera_id}}
+    )
     request_id = [
         {"name": "request_id", "in": "path", "required": True, "schema": {"type": "string"}}
     ]
@@ -428,9 +524,16 @@ def owner_document() -> dict[str, Any]:
                 "post": op(
                     "End every share of a camera, or of all",
                     {"200": _json_response("Done.", "Revoked")},
+                    requestBody=optional_body({"camera_id": camera_id}),
                 )
             },
-            "/api/v1/pause": {"post": op("Pause sharing (optionally until a time)", ok_state)},
+            "/api/v1/pause": {
+                "post": op(
+                    "Pause sharing (optionally until a time)",
+                    ok_state,
+                    requestBody=optional_body({"until": _NULLABLE_TIME}),
+                )
+            },
             "/api/v1/resume": {"post": op("Resume sharing", ok_state)},
             "/api/v1/audit": {
                 "get": op(
@@ -499,15 +602,17 @@ def owner_document() -> dict[str, Any]:
                     "type": "object",
                     "required": ["policy", "cameras"],
                     "properties": {
-                        "policy": {"type": "object", "description": "GATEWAY.md `policy`"},
+                        "policy": {"$ref": "#/components/schemas/Policy"},
                         "cameras": {
                             "type": "array",
-                            "items": {"type": "object"},
-                            "description": "GATEWAY.md `cameras`",
+                            "items": {"$ref": "#/components/schemas/Camera"},
+                            "description": "GATEWAY.md `cameras`; every id once.",
                         },
                     },
                     "additionalProperties": False,
                 },
+                "Policy": _POLICY,
+                "Camera": _CAMERA,
                 "RequestView": {"type": "object", "required": ["request_id", "status", "shares"]},
                 "Revoked": {
                     "type": "object",
