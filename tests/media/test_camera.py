@@ -51,3 +51,21 @@ async def test_camera_refuses_a_wrong_password() -> None:
         bad = url.replace("rtsp://", "rtsp://viewer:wrong@")
         assert await count_frames(good, 3) == 3
         assert "401" in await ffprobe_error(bad)
+
+
+async def test_back_to_back_visits_all_find_the_camera_ready(socket_enabled: None) -> None:
+    """Thirty DESCRIBE-only visits in a row all answer 200: no 503 while a shared media winds
+    down (the camera keeps a client of its own attached)."""
+    with run_camera("--audio", "--user", "viewer", "--password", "pw") as url:
+        host, port = url.removeprefix("rtsp://").split("/", 1)[0].split(":")
+        statuses = []
+        for cseq in range(30):
+            reader, writer = await asyncio.open_connection(host, int(port))
+            writer.write(
+                f"DESCRIBE {url} RTSP/1.0\r\nCSeq: {cseq}\r\nAccept: application/sdp\r\n"
+                "Authorization: Basic dmlld2VyOnB3\r\n\r\n".encode()
+            )
+            statuses.append((await asyncio.wait_for(reader.readline(), 30)).decode().strip())
+            writer.close()
+            await writer.wait_closed()
+    assert statuses == ["RTSP/1.0 200 OK"] * 30

@@ -2,6 +2,11 @@
 media, so any number of clients read the same encoder. Run with the system Python that has
 PyGObject (`/usr/bin/python3 tests/peers/camera_sim.py --port 0`); prints `ready URL` when serving.
 
+A shared media is unprepared when its last client leaves, and DESCRIBEs that arrive meanwhile are
+answered 503 (24 of 30 back-to-back visits were): so the camera keeps one client of its own, a
+"keeper", attached for its whole life, and says ready only once that client plays. Real cameras
+do not flap like that; the tests must not see it either.
+
 Binds 127.0.0.1 only (or the address given, for tests inside their own network namespace).
 """
 
@@ -32,6 +37,30 @@ def pipeline(args: argparse.Namespace) -> str:
         "mulawenc ! rtppcmupay name=pay1 pt=0"
     )
     return "( " + video + (audio if args.audio else "") + " )"
+
+
+def start_keeper(url: str, args: argparse.Namespace) -> Gst.Pipeline:
+    """An RTSP/TCP client of the camera itself that reads every track into fakesinks."""
+    pipe = Gst.Pipeline.new("keeper")
+    src = Gst.ElementFactory.make("rtspsrc", "keeper-src")
+    src.set_property("location", url)
+    src.set_property("protocols", GstRtsp.RTSPLowerTrans.TCP)
+    src.set_property("latency", 0)
+    if args.user:
+        src.set_property("user-id", args.user)
+        src.set_property("user-pw", args.password or "")
+    pipe.add(src)
+
+    def on_pad(_src: Gst.Element, pad: Gst.Pad) -> None:
+        sink = Gst.ElementFactory.make("fakesink")
+        sink.set_property("sync", False)
+        pipe.add(sink)
+        sink.sync_state_with_parent()
+        pad.link(sink.get_static_pad("sink"))
+
+    src.connect("pad-added", on_pad)
+    pipe.set_state(Gst.State.PLAYING)
+    return pipe
 
 
 def main() -> int:
@@ -88,8 +117,30 @@ def main() -> int:
         add_signal = GLib.unix_signal_add
     for sig in (signal.SIGTERM, signal.SIGINT):
         add_signal(GLib.PRIORITY_DEFAULT, sig, loop.quit)
-    print(f"ready rtsp://{args.address}:{server.get_bound_port()}{args.path}", flush=True)
+    url = f"rtsp://{args.address}:{server.get_bound_port()}{args.path}"
+    # The server answers from the main loop's context: run it while the keeper connects.
+    context = GLib.MainContext.default()
+    keeper = start_keeper(url, args)
+    bus = keeper.get_bus()
+    problem: str | None = "the keeper client did not start playing"
+    deadline = GLib.get_monotonic_time() + 20_000_000
+    while GLib.get_monotonic_time() < deadline:
+        context.iteration(False)
+        message = bus.pop_filtered(Gst.MessageType.ERROR | Gst.MessageType.STATE_CHANGED)
+        if message is None:
+            continue
+        if message.type == Gst.MessageType.ERROR:
+            problem = str(message.parse_error()[0])
+            break
+        if message.src == keeper and message.parse_state_changed()[1] == Gst.State.PLAYING:
+            problem = None
+            break
+    if problem is not None:
+        print(f"camera: {problem}", file=sys.stderr)
+        return 1
+    print(f"ready {url}", flush=True)
     loop.run()
+    keeper.set_state(Gst.State.NULL)
     return 0
 
 
