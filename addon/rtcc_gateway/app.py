@@ -20,6 +20,7 @@ from rtcc_gateway.door.http import HttpAdmission, HttpDoor
 from rtcc_gateway.door.rtsp import Admission, RtspDoor
 from rtcc_gateway.door.viewers import ViewerRegistry
 from rtcc_gateway.events import EventBus
+from rtcc_gateway.listeners import QuietAppRunner
 from rtcc_gateway.policy import OwnerState
 from rtcc_gateway.problems import problem_middleware
 from rtcc_gateway.ratelimit import RateLimiter
@@ -83,7 +84,7 @@ class Gateway:
         self._auth_failure_limiter = RateLimiter()
         self._auth_failures_suppressed = 0
         self.websockets: set[web.WebSocketResponse] = set()
-        self._runners: list[web.AppRunner] = []
+        self._runners: list[QuietAppRunner] = []
         self.viewers = ViewerRegistry(self._viewer_event)
         self._rtsp = RtspDoor(
             max_header_bytes=MAX_HEADER_LINE, admit=self._admit, viewers=self.viewers
@@ -277,8 +278,9 @@ class Gateway:
     async def _serve_http(
         self, app: web.Application, host: str, port: int, tls: ssl.SSLContext | None, what: str
     ) -> tuple[str, int]:
-        runner = web.AppRunner(
+        runner = QuietAppRunner(
             app,
+            listener=what.split(".", 1)[0],
             access_log=None,
             keepalive_timeout=KEEPALIVE_TIMEOUT_S,
             max_line_size=MAX_HEADER_LINE,
