@@ -39,6 +39,7 @@ _LOGGER = logging.getLogger(__name__)
 MAX_HEADER_LINE: Final = 8190
 KEEPALIVE_TIMEOUT_S: Final = 15.0
 SHUTDOWN_TIMEOUT_S: Final = 5.0
+_ALL_ADDRESSES: Final = "*"  # the auth-failure limiter's key for the cap over every address
 
 
 class StartError(Exception):
@@ -171,10 +172,16 @@ class Gateway:
         self.events.publish(kind, **detail)
 
     async def audit_auth_failure(self, request: web.Request, reason: str) -> None:
-        """Record a refused signature; bounded per address so junk cannot flood the log."""
+        """Record a refused signature, within caps per address and in all.
+
+        Junk cannot flood the log; what is dropped is counted on the next record
+        (`suppressed_before`).
+        """
         remote = request.remote or "unknown"
-        if self._auth_failure_limiter.hit(
-            remote, city.AUTH_FAILURE_AUDITS_PER_MINUTE, asyncio.get_running_loop().time()
+        now = self._clock().timestamp()
+        limiter = self._auth_failure_limiter
+        if limiter.hit(remote, city.AUTH_FAILURE_AUDITS_PER_MINUTE, now) or limiter.hit(
+            _ALL_ADDRESSES, city.AUTH_FAILURE_AUDITS_IN_ALL_PER_MINUTE, now
         ):
             self._auth_failures_suppressed += 1
             return

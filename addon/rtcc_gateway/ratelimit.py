@@ -1,4 +1,4 @@
-"""Per-agency rate limit: a sliding one-minute window over every verified call."""
+"""Sliding one-minute windows per key: the per-agency rate limit and the audit caps."""
 
 from __future__ import annotations
 
@@ -7,20 +7,37 @@ from collections import deque
 from typing import Final
 
 WINDOW_S: Final = 60.0
+_MIN_SWEEP: Final = 1024  # keys kept before idle ones are first swept out
 
 
 class RateLimiter:
-    """Counts calls per key; `hit` answers 0 when allowed, else the seconds to wait."""
+    """Counts calls per key; `hit` answers 0 when allowed, else the seconds to wait.
+
+    Keys idle for a whole window are dropped now and then, so a spray of source addresses cannot
+    grow the table without bound.
+    """
 
     def __init__(self) -> None:
         self._calls: dict[str, deque[float]] = {}
+        self._sweep_at = _MIN_SWEEP
 
     def hit(self, key: str, limit: int, now: float) -> int:
-        """Record a call at monotonic time `now` unless over `limit`; returns Retry-After."""
+        """Record a call at time `now` (seconds) unless over `limit`; returns Retry-After."""
         calls = self._calls.setdefault(key, deque())
         while calls and now - calls[0] >= WINDOW_S:
             calls.popleft()
         if len(calls) >= limit:
             return max(1, math.ceil(WINDOW_S - (now - calls[0])))
         calls.append(now)
+        if len(self._calls) > self._sweep_at:
+            self._sweep(now)
         return 0
+
+    def _sweep(self, now: float) -> None:
+        self._calls = {k: c for k, c in self._calls.items() if c and now - c[-1] < WINDOW_S}
+        # Amortized: the next sweep waits until the table has doubled again.
+        self._sweep_at = max(_MIN_SWEEP, 2 * len(self._calls))
+
+    def __len__(self) -> int:
+        """How many keys are remembered now."""
+        return len(self._calls)

@@ -31,7 +31,9 @@ from rtcc_gateway.signatures import SignatureError, verify_request
 
 CITY_MAX_BODY: Final = 16 * 1024
 MAX_WAIT_S: Final = 60
-AUTH_FAILURE_AUDITS_PER_MINUTE: Final = 30  # per remote address; the rest are counted, not kept
+# Refused signatures put on the record, per remote address and in all; the rest are counted.
+AUTH_FAILURE_AUDITS_PER_MINUTE: Final = 30
+AUTH_FAILURE_AUDITS_IN_ALL_PER_MINUTE: Final = 300
 _INCIDENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")  # always fullmatch(): `$` lets "\n" in
 
 
