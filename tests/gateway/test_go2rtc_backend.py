@@ -1,17 +1,21 @@
-"""The go2rtc backend: hardened config, version and bind checks, streams, supervision, cleanup.
+"""The go2rtc backend against the real go2rtc: hardened config, version and bind checks, streams,
+supervision through crashes (SIGKILL) and hangs (SIGSTOP), cleanup.
 
-Runs against the go2rtc double, and against a real go2rtc when GO2RTC_BIN names one.
+The go2rtc API double appears only where the real binary cannot be made to misbehave: an old or
+too new version, and garbage API answers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import signal
 import stat
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -26,23 +30,18 @@ from rtcc_gateway.restreamer.go2rtc import (
     probe_version,
 )
 
-from ..peers.go2rtc import DOUBLE, go2rtc_binary
+from ..peers.go2rtc import DOUBLE, free_port, go2rtc_binary
 
 SOURCE = "rtsp://cam:campass@127.0.0.1:9/stream1"  # never connected to: no viewer asks
 
 
-def spec(token: str, source: str = SOURCE) -> StreamSpec:
-    return StreamSpec(token=token, source=source)
-
-
-@pytest.fixture(params=["double", "real"])
-def binary(request: pytest.FixtureRequest) -> Path:
-    return go2rtc_binary(str(request.param))
+def spec(token: str, source: str = SOURCE, *, share_audio: bool = False) -> StreamSpec:
+    return StreamSpec(token=token, source=source, share_audio=share_audio)
 
 
 @pytest.fixture
-async def backend(binary: Path, socket_enabled: None) -> AsyncIterator[Go2rtcRestreamer]:
-    restreamer = Go2rtcRestreamer(binary, start_timeout=8, backoff=(0.1,))
+async def backend(socket_enabled: None) -> AsyncIterator[Go2rtcRestreamer]:
+    restreamer = Go2rtcRestreamer(go2rtc_binary(), start_timeout=8, backoff=(0.1,))
     await restreamer.start()
     try:
         yield restreamer
@@ -61,8 +60,8 @@ async def api(
         return resp.status, await resp.text()
 
 
-async def restarted(backend: Go2rtcRestreamer) -> None:
-    """Kill the child and wait for the supervisor's on_restart."""
+async def restarted(backend: Go2rtcRestreamer, sig: int = signal.SIGKILL) -> None:
+    """Send the child `sig` and wait for the supervisor's on_restart."""
     done = asyncio.Event()
 
     async def hook() -> None:
@@ -70,9 +69,18 @@ async def restarted(backend: Go2rtcRestreamer) -> None:
 
     backend.on_restart = hook
     assert backend.pid is not None
-    os.kill(backend.pid, signal.SIGKILL)
-    async with asyncio.timeout(15):
+    os.kill(backend.pid, sig)
+    async with asyncio.timeout(60):
         await done.wait()
+
+
+def alive(pid: int) -> bool:
+    """Whether a process still exists (and is not a zombie)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
 
 
 async def test_config_file_is_hardened(backend: Go2rtcRestreamer) -> None:
@@ -102,11 +110,9 @@ async def test_config_file_is_hardened(backend: Go2rtcRestreamer) -> None:
     assert stat.S_IMODE(backend.config_path.stat().st_mode) == 0o600
 
 
-async def test_start_probes_the_version(backend: Go2rtcRestreamer, binary: Path) -> None:
-    assert backend.version == await probe_version(binary)
+async def test_start_probes_the_version(backend: Go2rtcRestreamer) -> None:
+    assert backend.version == await probe_version(go2rtc_binary())
     assert tuple(int(x) for x in backend.version.split(".")) >= (1, 9, 13)
-    if binary == DOUBLE:
-        assert backend.version == "1.9.14"
     assert parse_version("go2rtc version 1.9.14 (abc1234) linux/amd64") == (1, 9, 14)
 
 
@@ -138,6 +144,19 @@ async def test_add_list_remove(backend: Go2rtcRestreamer) -> None:
     assert backend.rtsp_upstream("tok-a") is None
 
 
+async def test_a_share_with_audio_gets_the_aac_transcoder_and_no_other(
+    backend: Go2rtcRestreamer,
+) -> None:
+    await backend.add(spec("tok-quiet"))
+    await backend.add(spec("tok-heard", share_audio=True))
+    assert await backend.list_streams() == {
+        "tok-quiet": [SOURCE],
+        "tok-heard": [SOURCE, "ffmpeg:tok-heard#audio=aac"],  # by name: no password for ffmpeg
+    }
+    streams = yaml.safe_load(backend.config_path.read_text())["streams"]
+    assert streams["tok-heard"] == [SOURCE, "ffmpeg:tok-heard#audio=aac"]
+
+
 async def test_reconcile_removes_streams_nobody_asked_for(backend: Go2rtcRestreamer) -> None:
     await backend.add(spec("tok-live"))
     status, _ = await api(backend, "PUT", "/api/streams", name="intruder", src=SOURCE)
@@ -150,7 +169,7 @@ async def test_reconcile_removes_streams_nobody_asked_for(backend: Go2rtcRestrea
 async def test_restart_rewrites_the_config_and_readds_only_live_streams(
     backend: Go2rtcRestreamer,
 ) -> None:
-    await backend.add(spec("tok-live"))
+    await backend.add(spec("tok-live", share_audio=True))
     await backend.add(spec("tok-gone"))
     await backend.remove("tok-gone")
     assert (await api(backend, "PUT", "/api/streams", name="intruder", src=SOURCE))[0] == 200
@@ -160,22 +179,37 @@ async def test_restart_rewrites_the_config_and_readds_only_live_streams(
 
     assert backend.pid not in (None, old_pid)
     assert backend.http_authorization() != old_auth
-    assert await backend.list_streams() == {"tok-live": [SOURCE]}
+    assert await backend.list_streams() == {"tok-live": [SOURCE, "ffmpeg:tok-live#audio=aac"]}
     streams = yaml.safe_load(backend.config_path.read_text()).get("streams") or {}
     assert set(streams) <= {"tok-live"}  # the intruder did not survive the rewrite
     assert backend.restarts == 1
 
 
-async def test_stop_leaves_no_child_and_no_folder(binary: Path, socket_enabled: None) -> None:
-    backend = Go2rtcRestreamer(binary, start_timeout=8)
+async def test_a_hung_go2rtc_is_killed_and_replaced(socket_enabled: None) -> None:
+    # Probes every 0.2 s, each given 2 s: a SIGSTOPped child misses them; a busy one would not.
+    backend = Go2rtcRestreamer(go2rtc_binary(), backoff=(0.1,), health=(0.2, 2.0, 2))
+    await backend.start()
+    try:
+        await backend.add(spec("tok-live"))
+        hung = backend.pid
+        assert hung is not None
+        await restarted(backend, signal.SIGSTOP)
+        assert backend.pid not in (None, hung)
+        assert not alive(hung), "the hung child was killed, not left behind"
+        assert await backend.list_streams() == {"tok-live": [SOURCE]}
+    finally:
+        await backend.stop()
+
+
+async def test_stop_leaves_no_child_and_no_folder(socket_enabled: None) -> None:
+    backend = Go2rtcRestreamer(go2rtc_binary(), start_timeout=8)
     await backend.start()
     pid, folder = backend.pid, backend.runtime_dir
     assert pid is not None
     assert folder is not None
     assert folder.is_dir()
     await backend.stop()
-    with pytest.raises(ProcessLookupError):
-        os.kill(pid, 0)
+    assert not alive(pid)
     assert not folder.exists()
     assert backend.pid is None
 
@@ -222,12 +256,25 @@ def test_find_go2rtc_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
 async def test_detects_a_go2rtc_that_did_not_bind_where_asked(
     tmp_path: Path, socket_enabled: None
 ) -> None:
-    # A go2rtc that ignores the config it was given falls back to its defaults (facts/go2rtc.md).
+    # A real go2rtc that ignores the config it was given and listens elsewhere (as it falls back
+    # to its defaults on a config it cannot read): the configured port never answers.
+    elsewhere = tmp_path / "elsewhere.yaml"
+    elsewhere.write_text(
+        yaml.safe_dump(
+            {
+                "api": {"listen": f"127.0.0.1:{free_port()}"},
+                "rtsp": {"listen": f"127.0.0.1:{free_port()}"},
+                "webrtc": {"listen": ""},
+                "srtp": {"listen": ""},
+            }
+        )
+    )
+    real = go2rtc_binary()
     wrapper = tmp_path / "go2rtc"
     wrapper.write_text(
         "#!/bin/sh\n"
-        f'[ "$1" = -version ] && exec "{DOUBLE}" -version\n'
-        f'exec "{DOUBLE}" -config "{tmp_path}/missing.yaml"\n'
+        f'[ "$1" = -version ] && exec "{real}" -version\n'
+        f'exec "{real}" -config "{elsewhere}"\n'
     )
     wrapper.chmod(0o755)
     backend = Go2rtcRestreamer(wrapper, start_timeout=1.5)
@@ -242,3 +289,79 @@ def test_queries_are_video_only_unless_audio_is_shared() -> None:
     assert Go2rtcRestreamer.hls_query("tok", share_audio=False) == "src=tok&video=h264,h265"
     assert Go2rtcRestreamer.mp4_query("tok", share_audio=True) == "src=tok&mp4"
     assert Go2rtcRestreamer.hls_query("tok", share_audio=True) == "src=tok&mp4"
+
+
+# --- garbage answers (the double) ----------------------------------------------------------------
+
+
+def garbage(monkeypatch: pytest.MonkeyPatch, answers: dict[str, dict[str, Any]]) -> None:
+    """The double answers these requests (`METHOD /path`) with these answers instead."""
+    monkeypatch.setenv("GO2RTC_DOUBLE_ANSWERS", json.dumps(answers))
+
+
+JSON = {"Content-Type": "application/json"}
+
+
+@pytest.mark.parametrize(
+    "info",
+    [
+        {"body": "not json at all"},
+        {"body": "{not json", "headers": JSON},
+        {"body": '{"revision": "x"}', "headers": JSON},
+        {"body": '{"version": "banana"}', "headers": JSON},
+        {"body": '["1.9.14"]', "headers": JSON},
+        {"status": 500, "body": "boom"},
+    ],
+)
+async def test_garbage_app_info_is_a_clear_start_error(
+    monkeypatch: pytest.MonkeyPatch, socket_enabled: None, info: dict[str, Any]
+) -> None:
+    garbage(monkeypatch, {"GET /api": info})
+    backend = Go2rtcRestreamer(DOUBLE, start_timeout=1.5)
+    with pytest.raises(Go2rtcError, match=r"^go2rtc"):
+        await backend.start()
+    assert backend.pid is None
+    assert backend.runtime_dir is None
+
+
+@pytest.mark.parametrize(
+    "listing",
+    [
+        {"body": "{not json", "headers": JSON},
+        {"body": '["tok"]', "headers": JSON},
+        {"body": '{"tok": {"producers": "rtsp://x"}}', "headers": JSON},
+        {"body": '{"tok": {}}', "headers": JSON},
+        {"status": 500, "body": "boom"},
+    ],
+)
+async def test_a_garbage_stream_listing_is_logged_not_fatal(
+    monkeypatch: pytest.MonkeyPatch,
+    socket_enabled: None,
+    caplog: pytest.LogCaptureFixture,
+    listing: dict[str, Any],
+) -> None:
+    garbage(monkeypatch, {"GET /api/streams": listing})
+    backend = Go2rtcRestreamer(DOUBLE, start_timeout=8)
+    await backend.start()  # a fresh child holds only what the gateway PUTs
+    try:
+        with pytest.raises(Go2rtcError, match="cannot list streams"):
+            await backend.list_streams()
+        await backend.add(spec("tok-live"))
+        await backend.reconcile({"tok-live"})
+        assert "go2rtc: cannot list streams" in caplog.text
+        assert "campass" not in caplog.text
+    finally:
+        await backend.stop()
+
+
+async def test_a_refused_put_is_a_go2rtc_error_naming_the_status(
+    monkeypatch: pytest.MonkeyPatch, socket_enabled: None
+) -> None:
+    garbage(monkeypatch, {"PUT /api/streams": {"status": 500, "body": "boom"}})
+    backend = Go2rtcRestreamer(DOUBLE, start_timeout=8)
+    await backend.start()
+    try:
+        with pytest.raises(Go2rtcError, match=r"^go2rtc refused a stream: HTTP 500$"):
+            await backend.add(spec("tok"))
+    finally:
+        await backend.stop()

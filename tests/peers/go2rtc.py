@@ -1,5 +1,10 @@
-"""Helpers around go2rtc in tests: the double's path, the real binary when GO2RTC_BIN names one,
-and a double started by hand (for the double's own tests)."""
+"""go2rtc in tests: the real binary (the one place a go2rtc test skips), and the API double.
+
+The real binary comes from $GO2RTC_BIN (set-up builds it from source). `go2rtc_binary()` is the
+only way a test gets it, so that a run without it skips every go2rtc test with the same reason (and
+a CI run, which must test the real restreamer, can turn that skip into a failure in one place).
+The double (`go2rtc_double.py`) serves garbage answers only; see its docstring.
+"""
 
 from __future__ import annotations
 
@@ -20,14 +25,15 @@ DOUBLE = Path(__file__).with_name("go2rtc_double.py")
 NO_REAL = "GO2RTC_BIN not set: real go2rtc not available here"
 
 
-def go2rtc_binary(kind: str) -> Path:
-    """The double, or the real go2rtc (skipping the test with the reason when there is none)."""
-    if kind == "double":
-        return DOUBLE
+def go2rtc_binary() -> Path:
+    """The real go2rtc; skips the calling test with the reason when there is none."""
     real = os.environ.get("GO2RTC_BIN")
     if not real:
         pytest.skip(NO_REAL)
-    return Path(real)
+    path = Path(real)
+    if not path.is_file():
+        pytest.skip(f"GO2RTC_BIN names {real}, which does not exist here")
+    return path
 
 
 def free_port() -> int:
@@ -48,7 +54,9 @@ def wait_port(port: int, timeout: float = 10) -> None:
 
 
 @dataclass
-class RunningDouble:
+class RunningGo2rtc:
+    """A go2rtc (real or the double) started by hand, outside the gateway."""
+
     api: str  # http://127.0.0.1:PORT
     rtsp_port: int
     config_path: Path
@@ -59,12 +67,11 @@ class RunningDouble:
 
 
 @contextlib.contextmanager
-def run_double(
-    folder: Path, streams: dict[str, Any] | None = None, binary: Path = DOUBLE, **api: Any
-) -> Iterator[RunningDouble]:
-    """A double (or the go2rtc `binary`) on free loopback ports, with `streams` and extra `api`
-    settings in its file. WebRTC and SRTP are off: a real go2rtc would otherwise listen on every
-    interface."""
+def run_go2rtc(
+    binary: Path, folder: Path, streams: dict[str, Any] | None = None, **api: Any
+) -> Iterator[RunningGo2rtc]:
+    """go2rtc (or the double) on free loopback ports, with `streams` and extra `api` settings in
+    its file. WebRTC and SRTP are off: a real go2rtc would otherwise listen on every interface."""
     api_port, rtsp_port = free_port(), free_port()
     config: dict[str, Any] = {
         "api": {"listen": f"127.0.0.1:{api_port}", **api},
@@ -74,6 +81,7 @@ def run_double(
     }
     if streams:
         config["streams"] = streams
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / "go2rtc.yaml"
     path.write_text(yaml.safe_dump(config))
     proc = subprocess.Popen(
@@ -82,7 +90,7 @@ def run_double(
     try:
         wait_port(api_port)
         wait_port(rtsp_port)
-        yield RunningDouble(f"http://127.0.0.1:{api_port}", rtsp_port, path, proc)
+        yield RunningGo2rtc(f"http://127.0.0.1:{api_port}", rtsp_port, path, proc)
     finally:
         proc.terminate()
         try:
@@ -90,3 +98,22 @@ def run_double(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def children(pid: int) -> set[int]:
+    """The direct children of a process (Linux /proc)."""
+    found: set[int] = set()
+    with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+                found.update(int(p) for p in (task / "children").read_text().split())
+    return found
+
+
+def cmdline(pid: int) -> list[str]:
+    """A process's command line ([] once it is gone)."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError):
+        return []
+    return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
