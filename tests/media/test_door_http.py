@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from rtcc_gateway.door import http as http_door
 from rtcc_gateway.restreamer.go2rtc import Go2rtcRestreamer
 
 from ..conftest import Clock
@@ -167,3 +170,25 @@ async def test_unknown_tokens_and_foreign_sessions_are_404(
             assert resp.status == 404
         async with session.get(playlist) as resp:
             assert resp.status == 200
+
+
+async def test_a_hung_go2rtc_is_a_503_not_a_crash(
+    harness_factory: HarnessFactory,
+    config_dict: dict[str, Any],
+    camera_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(http_door, "FETCH_TIMEOUT", aiohttp.ClientTimeout(total=2))
+    h = await door_harness(harness_factory, config_dict, camera_url, "go2rtc")
+    _, hls, _ = await http_links(h)
+    backend = h.gateway.restreamer
+    assert isinstance(backend, Go2rtcRestreamer)
+    assert backend.pid is not None
+    os.kill(backend.pid, signal.SIGSTOP)
+    try:
+        async with aiohttp.ClientSession() as session, session.get(hls) as resp:
+            assert resp.status == 503
+            assert (await resp.json())["detail"] == "The stream is not available right now."
+    finally:
+        if backend.pid is not None:
+            os.kill(backend.pid, signal.SIGCONT)

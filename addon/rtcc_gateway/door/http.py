@@ -1,8 +1,11 @@
-"""The HTTP door: `/s/{token}/stream.mp4` and HLS, proxied from the restreamer's loopback API.
+"""The HTTP door: `/s/{token}/stream.mp4` and fMP4 HLS, proxied from the restreamer's loopback API.
 
-Every byte passes here so the door counts viewers and cuts them; the HLS session ids the
-restreamer hands out are remembered per share, so they die with it. Unknown and expired tokens
-answer the same 404.
+Its surface is exactly this: GET and HEAD of five paths, matched on the raw request target (no dot
+segments, no percent-encoding, no query but the HLS session id and segment number the playlists
+name). It builds every query it sends upstream itself, names every header it answers with (none
+comes from upstream), checks the playlists it relays, and remembers which HLS session ids belong
+to which share, so that they die with it. Every byte passes here so the door counts viewers and
+cuts them. Unknown and expired tokens answer the same 404.
 """
 
 from __future__ import annotations
@@ -27,9 +30,39 @@ _LOGGER = logging.getLogger(__name__)
 
 CHUNK: Final = 64 * 1024
 HLS_IDLE_S: Final = 15.0  # an HLS viewer that fetched nothing for this long has left
+MAX_HLS_SESSIONS: Final = 16  # per share: each master playlist fetch opens one upstream
 UPSTREAM_TIMEOUT: Final = aiohttp.ClientTimeout(total=None, connect=5, sock_read=30)
-_SESSION_ID: Final = re.compile(r"[?&]id=([A-Za-z0-9_-]{1,64})")
-_HLS_FILES: Final = frozenset({"playlist.m3u8", "init.mp4", "segment.m4s", "segment.ts"})
+FETCH_TIMEOUT: Final = aiohttp.ClientTimeout(total=20, connect=5)  # go2rtc waits for a segment
+METHODS: Final = ("GET", "HEAD")
+
+_TOKEN_PART: Final = r"(?P<token>[A-Za-z0-9_-]{1,128})"  # noqa: S105 - a pattern
+_PATH: Final = re.compile(
+    rf"/s/{_TOKEN_PART}/(?P<file>stream\.mp4|index\.m3u8|hls/playlist\.m3u8|hls/init\.mp4"
+    r"|hls/segment\.m4s)"
+)
+_SID: Final = r"[A-Za-z0-9_-]{1,64}"
+_QUERIES: Final = {  # the only query each file takes
+    "stream.mp4": re.compile(r""),
+    "index.m3u8": re.compile(r""),
+    "hls/playlist.m3u8": re.compile(rf"id=(?P<id>{_SID})"),
+    "hls/init.mp4": re.compile(rf"id=(?P<id>{_SID})"),
+    "hls/segment.m4s": re.compile(rf"id=(?P<id>{_SID})&n=(?P<n>[0-9]{{1,10}})"),
+}
+# What the door answers with, per file: its own names, never the upstream's headers.
+_TYPES: Final = {
+    "stream.mp4": "video/mp4",
+    "index.m3u8": "application/vnd.apple.mpegurl",
+    "hls/playlist.m3u8": "application/vnd.apple.mpegurl",
+    "hls/init.mp4": "video/mp4",
+    "hls/segment.m4s": "video/iso.segment",
+}
+_LIMITS: Final = {  # bytes of a whole upstream answer the door relays
+    "index.m3u8": 16 * 1024,
+    "hls/playlist.m3u8": 16 * 1024,
+    "hls/init.mp4": 1024 * 1024,
+    "hls/segment.m4s": 32 * 1024 * 1024,
+}
+_MASTER_ENTRY: Final = re.compile(rf"hls/playlist\.m3u8\?id=({_SID})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,11 +79,55 @@ class HttpAdmission:
 type HttpAdmit = Callable[[str], Awaitable[HttpAdmission | None]]
 
 
+@dataclass(frozen=True, slots=True)
+class DoorRequest:
+    """A request target the door accepts, parsed."""
+
+    token: str = field(repr=False)
+    file: str
+    session_id: str = ""
+    segment: str = ""
+
+
+def parse_target(raw: str) -> DoorRequest | web.Response:
+    """The request target (path and query, as sent) matched exactly, or the answer refusing it."""
+    path, _, query = raw.partition("?")
+    if "%" in raw:
+        return problem(400, "Stream links are never percent-encoded.")
+    if any(segment in (".", "..") for segment in path.split("/")):
+        return problem(400, "Stream links have no dot segments.")
+    match = _PATH.fullmatch(path)
+    if match is None:
+        return problem(404, "No such stream.")
+    file = match.group("file")
+    args = _QUERIES[file].fullmatch(query)
+    if args is None or (not query and "?" in raw):
+        if file in ("stream.mp4", "index.m3u8"):
+            return problem(400, "This stream link takes no query.")
+        return problem(400, "HLS requests take exactly the id (and n) their playlist names.")
+    found = args.groupdict()
+    return DoorRequest(match.group("token"), file, found.get("id", ""), found.get("n") or "")
+
+
 @dataclass(slots=True)
 class _HlsSession:
     token: str
     viewer: Viewer | None
     last_seen: float
+
+
+class _Refused(Exception):  # noqa: N818 - carries the answer
+    def __init__(self, response: web.Response) -> None:
+        super().__init__(response.reason)
+        self.response = response
+
+
+def _unavailable() -> _Refused:
+    return _Refused(problem(503, "The stream is not available right now."))
+
+
+def _not_found() -> web.Response:
+    return problem(404, "No such stream.")
 
 
 class HttpDoor:
@@ -68,17 +145,14 @@ class HttpDoor:
         self._session: aiohttp.ClientSession | None = None
         self._hls: dict[str, _HlsSession] = {}
         self._sweeper: asyncio.Task[None] | None = None
-        self._streams: set[web.StreamResponse] = set()
 
     def add_routes(self, app: web.Application) -> None:
-        """Register the door's routes."""
-        app.router.add_get("/s/{token}/stream.mp4", self.mp4)
-        app.router.add_get("/s/{token}/index.m3u8", self.hls_master)
-        app.router.add_get("/s/{token}/hls/{name}", self.hls_file)
+        """One route for everything under /s/: the door matches the raw target itself."""
+        app.router.add_route("*", "/s/{tail:.*}", self.handle)
 
     async def start(self) -> None:
         """Open the loopback client and the HLS idle sweeper."""
-        self._session = aiohttp.ClientSession(timeout=UPSTREAM_TIMEOUT)
+        self._session = aiohttp.ClientSession(timeout=UPSTREAM_TIMEOUT, auto_decompress=False)
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
 
     async def stop(self) -> None:
@@ -100,8 +174,38 @@ class HttpDoor:
                 if session.viewer is not None:
                     await self._viewers.disconnect(session.viewer)
 
-    async def _resolve(self, request: web.Request) -> tuple[HttpAdmission, HttpUpstream] | None:
-        token = request.match_info["token"]
+    async def handle(self, request: web.Request) -> web.StreamResponse:  # noqa: PLR0911
+        """Every request under /s/: method, then target, then the share, then the file."""
+        if request.method not in METHODS:
+            return problem(
+                405, "Stream links take GET and HEAD only.", headers={"Allow": "GET, HEAD"}
+            )
+        parsed = parse_target(request.raw_path)
+        if isinstance(parsed, web.Response):
+            return parsed
+        try:
+            if parsed.file.startswith("hls/") and not self._owns(parsed):
+                return _not_found()
+            resolved = await self._resolve(parsed.token)
+            if resolved is None:
+                return _not_found()
+            admission, upstream = resolved
+            if request.method == "HEAD":
+                return web.Response(headers=_headers(parsed.file))
+            if parsed.file == "stream.mp4":
+                return await self._mp4(request, admission, upstream)
+            if parsed.file == "index.m3u8":
+                return await self._hls_master(request, admission, upstream)
+            return await self._hls_file(parsed, upstream)
+        except _Refused as refused:
+            return refused.response
+
+    def _owns(self, parsed: DoorRequest) -> bool:
+        """An HLS session id is served only under the token of the share that opened it."""
+        session = self._hls.get(parsed.session_id)
+        return session is not None and session.token == parsed.token
+
+    async def _resolve(self, token: str) -> tuple[HttpAdmission, HttpUpstream] | None:
         upstream = self._upstream()
         if upstream is None or self._session is None:
             return None
@@ -110,27 +214,25 @@ class HttpDoor:
             return None
         return admission, upstream
 
-    @staticmethod
-    def _not_found() -> web.Response:
-        return problem(404, "No such stream.")
-
-    async def mp4(self, request: web.Request) -> web.StreamResponse:
-        """GET /s/{token}/stream.mp4: fragmented MP4 until the viewer leaves or the share ends."""
-        resolved = await self._resolve(request)
-        if resolved is None:
-            return self._not_found()
-        admission, upstream = resolved
+    async def _mp4(
+        self, request: web.Request, admission: HttpAdmission, upstream: HttpUpstream
+    ) -> web.StreamResponse:
+        """Fragmented MP4 until the viewer leaves or the share ends."""
         assert self._session is not None  # noqa: S101 - _resolve checked
         query = upstream.mp4_query(admission.token, admission.share_audio)
         url = f"{upstream.http_base()}/api/stream.mp4?{query}"
-        async with self._session.get(
-            url, headers={"Authorization": upstream.http_authorization()}
-        ) as source:
-            if source.status != 200:  # noqa: PLR2004
-                return self._not_found()
-            response = web.StreamResponse(
-                headers={"Content-Type": "video/mp4", "Cache-Control": "no-store"}
+        try:
+            source = await self._session.get(
+                url, headers={"Authorization": upstream.http_authorization()}
             )
+        except (aiohttp.ClientError, TimeoutError):
+            raise _unavailable() from None
+        async with source:
+            if source.status == 404:  # noqa: PLR2004 - the restreamer has no such stream
+                raise _Refused(_not_found())
+            if source.status != 200:  # noqa: PLR2004
+                raise _unavailable()
+            response = web.StreamResponse(headers=_headers("stream.mp4"))
             await response.prepare(request)
 
             def close() -> None:
@@ -154,7 +256,7 @@ class HttpDoor:
                 async for chunk in source.content.iter_chunked(CHUNK):
                     await response.write(chunk)
                     viewer.bytes_out += len(chunk)
-            except (ConnectionError, aiohttp.ClientError, asyncio.CancelledError):
+            except (ConnectionError, aiohttp.ClientError, TimeoutError, asyncio.CancelledError):
                 pass
             finally:
                 close()
@@ -163,75 +265,70 @@ class HttpDoor:
                 await self._viewers.disconnect(viewer)
         return response
 
-    async def hls_master(self, request: web.Request) -> web.StreamResponse:
-        """GET /s/{token}/index.m3u8: the master playlist; its session id is this share's."""
-        resolved = await self._resolve(request)
-        if resolved is None:
-            return self._not_found()
-        admission, upstream = resolved
+    async def _hls_master(
+        self, request: web.Request, admission: HttpAdmission, upstream: HttpUpstream
+    ) -> web.StreamResponse:
+        """The master playlist; its one session id is this share's from now on."""
+        if sum(s.token == admission.token for s in self._hls.values()) >= MAX_HLS_SESSIONS:
+            return problem(429, "Too many HLS sessions on this link; reuse a playlist.")
         query = upstream.hls_query(admission.token, admission.share_audio)
-        fetched = await self._fetch(upstream, f"/api/stream.m3u8?{query}")
-        if fetched is None:
-            return self._not_found()
-        body, _ = fetched
-        for session_id in _SESSION_ID.findall(body.decode("utf-8", "replace")):
-            if session_id not in self._hls:
-                viewer = self._viewers.connect(
-                    token=admission.token,
-                    share_id=admission.share_id,
-                    camera_id=admission.camera_id,
-                    request_id=admission.request_id,
-                    remote=request.remote or "unknown",
-                    kind="hls",
-                    close=_nothing_to_close,  # `forget` ends HLS sessions when the share is cut
-                )
-                if viewer is None:
-                    return self._not_found()
-                self._hls[session_id] = _HlsSession(admission.token, viewer, time.monotonic())
-        return web.Response(
-            body=body,
-            content_type="application/vnd.apple.mpegurl",
-            headers={"Cache-Control": "no-store"},
-        )
+        body = await self._fetch(upstream, f"/api/stream.m3u8?{query}", "index.m3u8")
+        session_id = _master_session(body)
+        known = self._hls.get(session_id)
+        if known is not None and known.token != admission.token:
+            raise _unavailable()  # an upstream that reuses ids across streams is broken
+        if known is None:
+            viewer = self._viewers.connect(
+                token=admission.token,
+                share_id=admission.share_id,
+                camera_id=admission.camera_id,
+                request_id=admission.request_id,
+                remote=request.remote or "unknown",
+                kind="hls",
+                close=_nothing_to_close,  # `forget` ends HLS sessions when the share is cut
+            )
+            if viewer is None:
+                return _not_found()
+            self._hls[session_id] = _HlsSession(admission.token, viewer, time.monotonic())
+        return web.Response(body=body, headers=_headers("index.m3u8"))
 
-    async def hls_file(self, request: web.Request) -> web.StreamResponse:
-        """GET /s/{token}/hls/{playlist.m3u8|init.mp4|segment.m4s}?id=….
-
-        Only the share's own sessions are served, and only while it is live.
-        """
-        name = request.match_info["name"]
-        session_id = request.query.get("id", "")
-        session = self._hls.get(session_id)
-        if (
-            name not in _HLS_FILES
-            or session is None
-            or session.token != request.match_info["token"]
-        ):
-            return self._not_found()
-        resolved = await self._resolve(request)
-        if resolved is None:
-            return self._not_found()
-        _, upstream = resolved
+    async def _hls_file(self, parsed: DoorRequest, upstream: HttpUpstream) -> web.StreamResponse:
+        """A playlist, init segment or segment of one of this share's sessions."""
+        session = self._hls[parsed.session_id]
         session.last_seen = time.monotonic()
-        fetched = await self._fetch(upstream, f"/api/hls/{name}?{request.query_string}")
-        if fetched is None:
-            return self._not_found()
-        body, content_type = fetched
+        query = f"id={parsed.session_id}" + (f"&n={parsed.segment}" if parsed.segment else "")
+        path = f"/api/{parsed.file}?{query}"
+        body = await self._fetch(upstream, path, parsed.file)
+        if parsed.file == "hls/playlist.m3u8":
+            _check_playlist(body, parsed.session_id)
         if session.viewer is not None:
             session.viewer.bytes_out += len(body)
-        return web.Response(
-            body=body, headers={"Content-Type": content_type, "Cache-Control": "no-store"}
-        )
+        return web.Response(body=body, headers=_headers(parsed.file))
 
-    async def _fetch(self, upstream: HttpUpstream, path: str) -> tuple[bytes, str] | None:
-        """A small whole response from the restreamer (playlists, segments); None if refused."""
+    async def _fetch(self, upstream: HttpUpstream, path: str, file: str) -> bytes:
+        """A small whole answer from the restreamer.
+
+        404 when it has no such thing; 503 when it answers anything else, too much, or too late.
+        """
         assert self._session is not None  # noqa: S101 - only called after _resolve
         headers = {"Authorization": upstream.http_authorization()}
-        async with self._session.get(upstream.http_base() + path, headers=headers) as source:
-            if source.status != 200:  # noqa: PLR2004
-                return None
-            body = await source.read()
-            return body, source.headers.get("Content-Type", "application/octet-stream")
+        limit = _LIMITS[file]
+        try:
+            async with self._session.get(
+                upstream.http_base() + path, headers=headers, timeout=FETCH_TIMEOUT
+            ) as source:
+                if source.status == 404:  # noqa: PLR2004
+                    raise _Refused(_not_found())
+                if source.status != 200 or (source.content_length or 0) > limit:  # noqa: PLR2004
+                    raise _unavailable()
+                body = bytearray()
+                async for chunk in source.content.iter_chunked(CHUNK):
+                    body += chunk
+                    if len(body) > limit:
+                        raise _unavailable()
+                return bytes(body)
+        except (aiohttp.ClientError, TimeoutError):
+            raise _unavailable() from None
 
     async def _sweep(self) -> None:
         """HLS has no connection to close: a session that stops fetching has left."""
@@ -243,6 +340,42 @@ class HttpDoor:
                     del self._hls[session_id]
                     if session.viewer is not None:
                         await self._viewers.disconnect(session.viewer)
+
+
+def _headers(file: str) -> dict[str, str]:
+    return {
+        "Content-Type": _TYPES[file],
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+
+
+def _lines(body: bytes) -> list[str]:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _unavailable() from None
+    if not text.startswith("#EXTM3U"):
+        raise _unavailable()
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _master_session(body: bytes) -> str:
+    """The one session id of a master playlist that names nothing but its own relative entry."""
+    entries = [line for line in _lines(body) if not line.startswith("#")]
+    matches = [_MASTER_ENTRY.fullmatch(line) for line in entries]
+    if len(matches) != 1 or matches[0] is None or "URI=" in body.decode():
+        raise _unavailable()
+    return matches[0].group(1)
+
+
+def _check_playlist(body: bytes, session_id: str) -> None:
+    """A media playlist may name only this session's init segment and segments, relatively."""
+    allowed = re.compile(rf"init\.mp4\?id={session_id}|segment\.m4s\?id={session_id}&n=[0-9]+")
+    for line in _lines(body):
+        uris = re.findall(r'URI="([^"]*)"', line) if line.startswith("#") else [line]
+        if not all(allowed.fullmatch(uri) for uri in uris):
+            raise _unavailable()
 
 
 def _nothing_to_close() -> None:
