@@ -7,12 +7,12 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
+from .cameras import onvif_camera_id
 from .const import DOMAIN, LOGGER
-from .coordinator import RtccShareCoordinator, onvif_camera_id, onvif_issue_id
+from .coordinator import RtccShareCoordinator
 from .data import RtccShareConfigEntry, RtccShareData
 from .entity import hub_device
 from .gateway_client import (
@@ -22,6 +22,7 @@ from .gateway_client import (
     GatewayError,
     GatewayResponseError,
 )
+from .issues import delete_issue, onvif_issue_id
 from .services import async_setup_services
 from .settings import SettingsStore
 
@@ -122,4 +123,4 @@ async def async_remove_entry(hass: HomeAssistant, entry: RtccShareConfigEntry) -
     """Forget the owner's stored settings for this gateway, and its cameras' repair issues."""
     await SettingsStore(hass, entry.entry_id).async_remove()
     for subentry_id in entry.subentries:
-        ir.async_delete_issue(hass, DOMAIN, onvif_issue_id(subentry_id))
+        delete_issue(hass, onvif_issue_id(subentry_id))

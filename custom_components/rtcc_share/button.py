@@ -26,4 +26,4 @@ class RevokeAllButton(RtccShareEntity, ButtonEntity):
 
     async def async_press(self) -> None:
         """Revoke every share."""
-        await self.coordinator.async_revoke(None)
+        await self.coordinator.controls.async_revoke(None)

@@ -70,7 +70,7 @@ class RtccShareCameraEntity(CoordinatorEntity[RtccShareCoordinator]):
     @property
     def settings(self) -> CameraSettings:
         """The owner's choices for this camera."""
-        return self.coordinator.camera_settings(self.camera_id)
+        return self.coordinator.controls.camera_settings(self.camera_id)
 
     @property
     def gateway_camera(self) -> dict[str, object]:

@@ -46,4 +46,4 @@ class MaxMinutesNumber(RtccShareCameraEntity, NumberEntity):
 
     async def async_set_native_value(self, value: float) -> None:
         """Change the maximum."""
-        await self.coordinator.async_update_camera(self.camera_id, max_minutes=int(value))
+        await self.coordinator.controls.async_update_camera(self.camera_id, max_minutes=int(value))

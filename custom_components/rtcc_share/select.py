@@ -42,4 +42,4 @@ class ApprovalSelect(RtccShareCameraEntity, SelectEntity):
 
     async def async_select_option(self, option: str) -> None:
         """Change the approval mode."""
-        await self.coordinator.async_update_camera(self.camera_id, approval=option)
+        await self.coordinator.controls.async_update_camera(self.camera_id, approval=option)

@@ -101,9 +101,9 @@ async def _decide(hass: HomeAssistant, call: ServiceCall) -> None:
     camera_ids = _camera_ids(coordinator, cameras) if cameras else None
     try:
         if call.service == SERVICE_APPROVE:
-            await coordinator.async_approve(request_id, camera_ids)
+            await coordinator.controls.async_approve(request_id, camera_ids)
         else:
-            await coordinator.async_deny(request_id, camera_ids)
+            await coordinator.controls.async_deny(request_id, camera_ids)
     except GatewayNotFoundError as err:
         raise _error("unknown_request", request_id=request_id) from err
 
@@ -114,17 +114,17 @@ async def _revoke(hass: HomeAssistant, call: ServiceCall) -> None:
     camera: str | None = call.data.get(ATTR_CAMERA)
     if share_id is not None and camera is None:
         try:
-            await coordinator.async_revoke_share(share_id)
+            await coordinator.controls.async_revoke_share(share_id)
         except GatewayNotFoundError as err:
             raise _error("unknown_share", share_id=share_id) from err
     elif camera is not None and share_id is None:
-        await coordinator.async_revoke(_camera_ids(coordinator, [camera])[0])
+        await coordinator.controls.async_revoke(_camera_ids(coordinator, [camera])[0])
     else:
         raise _error("revoke_needs_one")
 
 
 async def _revoke_all(hass: HomeAssistant, call: ServiceCall) -> None:
-    await _coordinator(hass, call).async_revoke(None)
+    await _coordinator(hass, call).controls.async_revoke(None)
 
 
 async def _pause(hass: HomeAssistant, call: ServiceCall) -> None:
@@ -133,11 +133,11 @@ async def _pause(hass: HomeAssistant, call: ServiceCall) -> None:
     if duration is not None and duration.total_seconds() <= 0:
         raise _error("bad_duration")
     until = None if duration is None else dt_util.utcnow() + duration
-    await coordinator.async_set_paused(paused=True, until=until)
+    await coordinator.controls.async_set_paused(paused=True, until=until)
 
 
 async def _resume(hass: HomeAssistant, call: ServiceCall) -> None:
-    await _coordinator(hass, call).async_set_paused(paused=False)
+    await _coordinator(hass, call).controls.async_set_paused(paused=False)
 
 
 async def _set_privacy_schedule(hass: HomeAssistant, call: ServiceCall) -> None:
@@ -148,7 +148,7 @@ async def _set_privacy_schedule(hass: HomeAssistant, call: ServiceCall) -> None:
             windows.append(parse_window(raw))
         except (TypeError, ValueError) as err:
             raise _error("bad_window", index=str(index + 1), problem=str(err)) from err
-    await coordinator.async_set_privacy_windows(windows)
+    await coordinator.controls.async_set_privacy_windows(windows)
 
 
 _HANDLERS: Final[list[tuple[str, Handler, vol.Schema]]] = [

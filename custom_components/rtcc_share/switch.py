@@ -45,11 +45,11 @@ class ConsentSwitch(RtccShareCameraEntity, SwitchEntity):
 
     async def async_turn_on(self, **_kwargs: Any) -> None:
         """Offer this camera to the city."""
-        await self.coordinator.async_update_camera(self.camera_id, consent=True)
+        await self.coordinator.controls.async_update_camera(self.camera_id, consent=True)
 
     async def async_turn_off(self, **_kwargs: Any) -> None:
         """Withdraw consent; the gateway ends this camera's shares at once."""
-        await self.coordinator.async_update_camera(self.camera_id, consent=False)
+        await self.coordinator.controls.async_update_camera(self.camera_id, consent=False)
 
 
 class PauseSwitch(RtccShareEntity, SwitchEntity):
@@ -68,11 +68,11 @@ class PauseSwitch(RtccShareEntity, SwitchEntity):
 
     async def async_turn_on(self, **_kwargs: Any) -> None:
         """Pause sharing until resumed."""
-        await self.coordinator.async_set_paused(paused=True)
+        await self.coordinator.controls.async_set_paused(paused=True)
 
     async def async_turn_off(self, **_kwargs: Any) -> None:
         """Resume sharing."""
-        await self.coordinator.async_set_paused(paused=False)
+        await self.coordinator.controls.async_set_paused(paused=False)
 
 
 class NightlyPrivacySwitch(RtccShareEntity, SwitchEntity):
@@ -87,8 +87,8 @@ class NightlyPrivacySwitch(RtccShareEntity, SwitchEntity):
 
     async def async_turn_on(self, **_kwargs: Any) -> None:
         """Add the nightly window to the schedule."""
-        await self.coordinator.async_set_nightly(enabled=True)
+        await self.coordinator.controls.async_set_nightly(enabled=True)
 
     async def async_turn_off(self, **_kwargs: Any) -> None:
         """Take it out."""
-        await self.coordinator.async_set_nightly(enabled=False)
+        await self.coordinator.controls.async_set_nightly(enabled=False)

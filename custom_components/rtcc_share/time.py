@@ -48,4 +48,4 @@ class NightlyTime(RtccShareEntity, TimeEntity):
 
     async def async_set_value(self, value: time) -> None:
         """Change it; the gateway gets the new schedule at once."""
-        await self.coordinator.async_set_nightly(**{self._which: value.strftime("%H:%M")})
+        await self.coordinator.controls.async_set_nightly(**{self._which: value.strftime("%H:%M")})

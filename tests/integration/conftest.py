@@ -23,8 +23,9 @@ from rtcc_gateway.api import owner as owner_api
 from rtcc_gateway.app import Bound, Gateway
 from rtcc_gateway.signatures import sign_request
 
-from custom_components.rtcc_share import const, coordinator, gateway_client
+from custom_components.rtcc_share import coordinator, gateway_client
 from custom_components.rtcc_share.const import DOMAIN
+from custom_components.rtcc_share.discovery import lan
 
 from ..conftest import AGENCY_KEY, OWNER_TOKEN
 
@@ -40,8 +41,7 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 @pytest.fixture(autouse=True)
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Reconnect quickly in tests."""
-    monkeypatch.setattr(const, "BACKOFF_MIN_S", 0.05)
-    monkeypatch.setattr(const, "BACKOFF_MAX_S", 0.2)
+    monkeypatch.setattr(coordinator.RtccShareCoordinator, "backoff_s", (0.05, 0.2))
 
 
 @pytest.fixture(autouse=True)
@@ -62,7 +62,7 @@ def no_lan_discovery(monkeypatch: pytest.MonkeyPatch) -> None:
     async def nobody(**_kwargs: Any) -> list[Any]:
         return []
 
-    monkeypatch.setattr(coordinator, "ws_probe", nobody)
+    monkeypatch.setattr(lan, "ws_probe", nobody)
 
 
 @pytest.fixture

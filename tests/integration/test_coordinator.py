@@ -202,20 +202,22 @@ async def test_an_unexpected_error_in_the_stream_reconnects(
     hass: HomeAssistant,
     loaded: tuple[MockConfigEntry, Gateway, Bound],
     caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     entry, gw, _ = loaded
     coordinator = entry.runtime_data.coordinator
-    original = coordinator._handle_event
+    original = coordinator.client.put_policy
     calls = 0
 
-    async def once_broken(event: dict[str, Any]) -> None:
+    async def once_broken(*args: Any) -> Any:
         nonlocal calls
         calls += 1
         if calls == 1:
             raise RuntimeError("surprise")
-        await original(event)
+        return await original(*args)
 
-    coordinator._handle_event = once_broken  # type: ignore[method-assign]
+    # A stale policy makes the event loop push again: the push blows up once.
+    monkeypatch.setattr(coordinator.client, "put_policy", once_broken)
     gw.events.publish("policy_stale", since=None)
     await wait_for(lambda: "Unexpected error while following" in caplog.text)
     await wait_for(lambda: coordinator.connected)

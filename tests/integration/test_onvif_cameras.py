@@ -30,14 +30,12 @@ from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from rtcc_gateway.app import Bound, Gateway
 
-from custom_components.rtcc_share import config_flow, coordinator
+from custom_components.rtcc_share import cameras, config_flow
+from custom_components.rtcc_share.cameras import onvif_camera_id
 from custom_components.rtcc_share.const import DOMAIN, SUBENTRY_ONVIF
-from custom_components.rtcc_share.coordinator import (
-    DiscoveredCamera,
-    onvif_camera_id,
-    onvif_issue_id,
-)
 from custom_components.rtcc_share.diagnostics import async_get_config_entry_diagnostics
+from custom_components.rtcc_share.discovery import lan as lan_discovery
+from custom_components.rtcc_share.discovery.lan import DiscoveredCamera
 from custom_components.rtcc_share.discovery.onvif import (
     OnvifAuthError,
     OnvifCamera,
@@ -46,6 +44,7 @@ from custom_components.rtcc_share.discovery.onvif import (
     OnvifProfile,
 )
 from custom_components.rtcc_share.discovery.ws_discovery import DiscoveredDevice, probe
+from custom_components.rtcc_share.issues import onvif_issue_id
 
 from ..peers.onvif_sim import OnvifSim, run_onvif_sim, sim_unavailable
 from .conftest import FakeCamera, make_entry, wait_for
@@ -131,7 +130,7 @@ def lan_is_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
             unicast_targets=["127.0.0.1"],
         )
 
-    monkeypatch.setattr(coordinator, "ws_probe", loopback_probe)
+    monkeypatch.setattr(lan_discovery, "ws_probe", loopback_probe)
 
 
 @pytest.mark.usefixtures("socket_enabled", "lan_is_loopback")
@@ -285,7 +284,7 @@ class FakeLan:
 def lan(monkeypatch: pytest.MonkeyPatch) -> FakeLan:
     fake = FakeLan()
     monkeypatch.setattr(config_flow, "lookup", fake.lookup)
-    monkeypatch.setattr(coordinator, "lookup", fake.lookup)
+    monkeypatch.setattr(cameras, "lookup", fake.lookup)
     return fake
 
 
@@ -407,7 +406,7 @@ async def test_names_and_ids_without_discovery_or_serial(
             )
         ]
 
-    monkeypatch.setattr(coordinator, "ws_probe", shed)
+    monkeypatch.setattr(lan_discovery, "ws_probe", shed)
     coord = entry.runtime_data.coordinator
     coord.async_start_discovery()
     await wait_for(lambda: coord.discovered)
@@ -467,7 +466,7 @@ async def test_discovery_runs_in_the_background(
             ),
         ]
 
-    monkeypatch.setattr(coordinator, "ws_probe", slow_probe)
+    monkeypatch.setattr(lan_discovery, "ws_probe", slow_probe)
     entry = make_entry(hass, bound.owner[1], unique_id=gw.gateway_id)
     assert await hass.config_entries.async_setup(entry.entry_id)
     # Loaded while discovery is still waiting for answers.
@@ -504,7 +503,7 @@ async def test_discovery_errors_are_only_logged(
     async def no_socket(**_kwargs: Any) -> list[DiscoveredDevice]:
         raise OSError("no multicast here")
 
-    monkeypatch.setattr(coordinator, "ws_probe", no_socket)
+    monkeypatch.setattr(lan_discovery, "ws_probe", no_socket)
     caplog.set_level(logging.DEBUG)
     coord = entry.runtime_data.coordinator
     coord.async_start_discovery()

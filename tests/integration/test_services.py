@@ -123,6 +123,9 @@ async def test_bad_input_is_named(
     await call(hass, "resume", {"config_entry_id": entry.entry_id})
 
 
+# Time frozen (ticking) from before Home Assistant starts: freezing it later would jump the
+# loop's clock under requests already in flight, and their timeouts would fire.
+@pytest.mark.freeze_time(tick=True)
 async def test_pause_with_duration_and_resume(
     hass: HomeAssistant,
     loaded: tuple[MockConfigEntry, Gateway, Bound],
