@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import socket
 import statistics
 import sys
 import tempfile
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -93,27 +95,85 @@ class Bench:
 
 
 def backend_config(backend: str) -> dict[str, Any]:
-    """Configuration for `--backend`: direct, the go2rtc double, or go2rtc from $GO2RTC_BIN."""
+    """Configuration for `--backend`: direct, or the real go2rtc from $GO2RTC_BIN."""
     if backend == "direct":
         return {"restreamer": "direct"}
-    if backend == "double":
-        return {"restreamer": "go2rtc", "go2rtc_bin": str(ROOT / "tests/peers/go2rtc_double.py")}
     if backend == "go2rtc":
         binary = os.environ.get("GO2RTC_BIN")
         if not binary:
             raise SystemExit("--backend go2rtc needs GO2RTC_BIN naming a go2rtc binary")
         return {"restreamer": "go2rtc", "go2rtc_bin": binary}
-    raise SystemExit(f"unknown backend {backend!r}: direct, double or go2rtc")
+    raise SystemExit(f"unknown backend {backend!r}: direct or go2rtc")
 
 
-def add_backend_argument(parser: argparse.ArgumentParser) -> None:
+def add_backend_argument(parser: argparse.ArgumentParser, default: str = "direct") -> None:
     """The `--backend` option every door benchmark takes."""
     parser.add_argument(
         "--backend",
-        default="direct",
-        choices=["direct", "double", "go2rtc"],
-        help="restreamer behind the door (double = the go2rtc double; go2rtc needs GO2RTC_BIN)",
+        default=default,
+        choices=["direct", "go2rtc"],
+        help="restreamer behind the door (go2rtc: the binary $GO2RTC_BIN names)",
     )
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def memory_mb(pid: int, field: str = "VmHWM") -> float:
+    """A /proc/PID/status memory figure in MB: VmHWM (peak resident set) or VmRSS (now)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def children(pid: int) -> list[int]:
+    """Direct children of a process."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(FileNotFoundError):
+            found += [int(p) for p in (task / "children").read_text().split()]
+    return found
+
+
+def command(pid: int) -> str:
+    """The program name of a process ('' once it is gone)."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return ""
+    return Path(raw.split(b"\0", 1)[0].decode(errors="replace")).name
+
+
+def go2rtc_pid(gateway_pid: int) -> int | None:
+    """The gateway's go2rtc child, if it runs one."""
+    return next((p for p in children(gateway_pid) if command(p) == "go2rtc"), None)
+
+
+class CpuMeter:
+    """CPU share of some processes between start() and stop(), in % of one core."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+        self._start: dict[str, float] = {}
+        self._t0 = 0.0
+
+    def start(self) -> None:
+        self._start = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        self._t0 = time.monotonic()
+
+    def stop(self) -> dict[str, float]:
+        elapsed = time.monotonic() - self._t0
+        return {
+            name: (cpu_seconds(pid) - self._start[name]) / elapsed * 100
+            for name, pid in self.pids.items()
+        }
 
 
 @asynccontextmanager
