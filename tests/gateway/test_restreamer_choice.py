@@ -35,7 +35,7 @@ def without_go2rtc(tmp_path: Path) -> dict[str, str]:
 def test_auto_picks_the_real_go2rtc_and_says_its_version(
     write_config: Callable[[Any], Path], config_dict: dict[str, Any]
 ) -> None:
-    binary = go2rtc_binary("go2rtc")
+    binary = go2rtc_binary()
     config_dict["restreamer"] = "auto"
     config_dict["go2rtc_bin"] = str(binary)
     result = check(write_config(config_dict))
@@ -87,7 +87,7 @@ async def test_serve_and_check_agree(
     config_dict: dict[str, Any], tmp_path: Path, asked: str
 ) -> None:
     config_dict["restreamer"] = asked
-    config_dict["go2rtc_bin"] = str(go2rtc_binary("go2rtc"))
+    config_dict["go2rtc_bin"] = str(go2rtc_binary())
     choice = await choose_restreamer(parse_config(config_dict, base_dir=tmp_path))
     assert (choice.name, choice.refused, choice.binary) == (
         "go2rtc",
