@@ -30,7 +30,7 @@ from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from rtcc_gateway.app import Bound, Gateway
 
-from custom_components.rtcc_share import cameras, config_flow
+from custom_components.rtcc_share import cameras, onvif_flow
 from custom_components.rtcc_share.cameras import onvif_camera_id
 from custom_components.rtcc_share.const import DOMAIN, SUBENTRY_ONVIF
 from custom_components.rtcc_share.diagnostics import async_get_config_entry_diagnostics
@@ -283,7 +283,7 @@ class FakeLan:
 @pytest.fixture
 def lan(monkeypatch: pytest.MonkeyPatch) -> FakeLan:
     fake = FakeLan()
-    monkeypatch.setattr(config_flow, "lookup", fake.lookup)
+    monkeypatch.setattr(onvif_flow, "lookup", fake.lookup)
     monkeypatch.setattr(cameras, "lookup", fake.lookup)
     return fake
 
