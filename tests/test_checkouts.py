@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import rtcc_gateway
@@ -17,15 +16,18 @@ WHERE = "import rtcc_gateway; print(rtcc_gateway.__file__)"
 
 
 def wait_at_barrier() -> None:
-    """Under scripts/check-checkouts: say we are here, then wait for the other checkout's run."""
+    """Under scripts/check-checkouts: say we are here, then wait for the other checkout's run.
+
+    Both are named pipes the script made: each open blocks until the other side opens it, so
+    this waits for the event itself (the test's timeout ends a run whose script died).
+    """
     barrier = os.environ.get("RTCC_CHECKOUT_BARRIER")
     if not barrier:
         return
-    Path(f"{barrier}.waiting").touch()
-    deadline = time.monotonic() + 600  # only a broken run gets here
-    while not Path(barrier).exists():
-        assert time.monotonic() < deadline, "the other checkout's run never finished"
-        time.sleep(0.2)
+    with Path(f"{barrier}.waiting").open("w", encoding="utf-8") as waiting:
+        waiting.write("waiting\n")
+    with Path(barrier).open(encoding="utf-8") as go:
+        assert go.read().strip() == "go"
 
 
 def test_the_gateway_package_is_this_checkouts() -> None:
