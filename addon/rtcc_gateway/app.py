@@ -22,7 +22,7 @@ from rtcc_gateway.door.viewers import ViewerRegistry
 from rtcc_gateway.events import EventBus
 from rtcc_gateway.listeners import QuietAppRunner
 from rtcc_gateway.policy import OwnerState
-from rtcc_gateway.problems import problem_middleware
+from rtcc_gateway.problems import STORAGE_ERROR_KEY, problem_middleware
 from rtcc_gateway.ratelimit import RateLimiter
 from rtcc_gateway.restreamer.base import Restreamer
 from rtcc_gateway.restreamer.choice import choose_restreamer
@@ -30,8 +30,9 @@ from rtcc_gateway.restreamer.direct import DirectRestreamer
 from rtcc_gateway.restreamer.go2rtc import Go2rtcError, Go2rtcRestreamer
 from rtcc_gateway.shares import ShareManager, utc_now
 from rtcc_gateway.signatures import SqliteNonceStore
-from rtcc_gateway.state_dir import DataDirError, gateway_id, prepare_data_dir
-from rtcc_gateway.store import Store, StoreError
+from rtcc_gateway.state_dir import DataDirError, gateway_id, prepare_data_dir, secure_data_dir
+from rtcc_gateway.storage_guard import RESERVE_BYTES, STORAGE_ERRORS, StorageGuard
+from rtcc_gateway.store import Store, StoreError, describe, viewer_closed, viewer_opened
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -96,6 +97,8 @@ class Gateway:
             # Late-bound: the restreamer is chosen at start (and tests may swap it before).
             upstream=lambda: self.restreamer.http_upstream(),  # noqa: PLW0108
         )
+        self.storage = StorageGuard(config.data_dir, self.events.publish)
+        self._restored = False
         self._store: Store | None = None
         self._audit: AuditLog | None = None
         self._nonces: SqliteNonceStore | None = None
@@ -167,9 +170,30 @@ class Gateway:
         )
 
     async def _viewer_event(self, kind: str, detail: dict[str, Any]) -> None:
-        """Each viewer's connect and disconnect: on the record and on the owner's stream."""
-        await self.audit.append(kind, detail)
+        """Each viewer's connect and disconnect: on the record and on the owner's stream.
+
+        The connected ones are also kept in the database with their record, so a restart after a
+        crash can close them (`_close_open_viewers`).
+        """
+        viewer_id = str(detail.get("viewer_id", ""))
+        also = (
+            [viewer_opened(viewer_id, self._clock(), detail)]
+            if kind == "viewer_connected"
+            else [viewer_closed(viewer_id)]
+            if kind == "viewer_disconnected"
+            else []
+        )
+        try:
+            await self.audit.append(kind, detail, also=also)
+        except STORAGE_ERRORS as err:
+            await self._storage_error(err)
         self.events.publish(kind, **detail)
+
+    async def _storage_error(self, err: BaseException) -> None:
+        """A handler met a storage error: undo what it left, log once a minute (then 503)."""
+        if self._store is not None:
+            await self._store.rollback()
+        self.storage.note("cannot use the database", err)
 
     async def audit_auth_failure(self, request: web.Request, reason: str) -> None:
         """Record a refused signature, within caps per address and in all.
@@ -218,19 +242,43 @@ class Gateway:
 
     async def _open_state(self) -> None:
         cfg = self.config
+        # The database first: a damaged or full one stops the start at once, naming the file.
+        try:
+            self._store = await Store.open(cfg.data_dir)
+            secure_data_dir(cfg.data_dir)  # SQLite's WAL and shared-memory files exist now
+        except StoreError as err:
+            raise StartError(str(err)) from None
+        except DataDirError as err:
+            raise StartError(str(err)) from None
         self.restreamer = await self._choose_restreamer()
         try:
             await self.restreamer.start()
         except Go2rtcError as err:
             raise StartError(f"restreamer: {err}") from None
         try:
-            self._store = await Store.open(cfg.data_dir)
-        except StoreError as err:
-            raise StartError(str(err)) from None
+            await self._restore()
+        except STORAGE_ERRORS as err:
+            raise StartError(describe(self._store.path, err)) from None
+        shares = self.shares
+        shares.cut_listeners.append(self.viewers.cut)
+        shares.cut_listeners.append(self._http_door.forget)
+        shares.forget_token = self.viewers.forget
+        await self._http_door.start()
+        shares.start()
+
+    async def _restore(self) -> None:
+        """Everything read from (and first written to) the database at start."""
+        cfg = self.config
+        assert self._store is not None  # noqa: S101 - opened just before
         conn = self._store.conn
         self._audit = AuditLog(conn, secrets=[cfg.owner.token, *(c.source for c in cfg.cameras)])
         await self._audit.setup()
         self._audit.add_listener(self._announce_head)
+        last = await self._audit.latest()
+        previous = (
+            "none" if last is None else "clean" if last.kind == "gateway_stopped" else "unclean"
+        )
+        closed = await self._close_open_viewers()
         await SqliteNonceStore.create_schema(conn)
         self._nonces = SqliteNonceStore(conn)
         self._shares = ShareManager(
@@ -243,16 +291,44 @@ class Gateway:
             public_base_url=cfg.public.base_url,
             rtsp_base_url=cfg.public.rtsp_base_url,
             http_links=self.restreamer.name != "direct",
+            guard=self.storage,
             clock=self._clock,
         )
         await self._shares.load()
         await self._audit.append(
-            "gateway_started", {"gateway_id": self.gateway_id, "restreamer": self.restreamer.name}
+            "gateway_started",
+            {
+                "gateway_id": self.gateway_id,
+                "restreamer": self.restreamer.name,
+                # "unclean": the last run never wrote gateway_stopped (killed, crashed, power cut).
+                "previous_run": previous,
+                "viewers_closed": closed,
+            },
         )
-        self._shares.cut_listeners.append(self.viewers.cut)
-        self._shares.cut_listeners.append(self._http_door.forget)
-        await self._http_door.start()
-        self._shares.start()
+        self._restored = True  # from now on a stop is on the record
+
+    async def _close_open_viewers(self) -> int:
+        """After a crash: every viewer the record still has connected gets its end, first.
+
+        What is known: who, which share, when they connected; not how long they watched.
+        """
+        assert self._store is not None  # noqa: S101
+        open_viewers = await self._store.open_viewers()
+        for viewer_id, connected_at, detail in open_viewers:
+            await self.audit.append(
+                "viewer_disconnected",
+                {
+                    **detail,
+                    "viewer_id": viewer_id,
+                    "end_reason": "gateway_restart",
+                    "connected_at": connected_at.isoformat(),
+                    "duration_s": None,
+                    "bytes": None,
+                    "note": "the gateway stopped without closing this viewer; it ended by then",
+                },
+                also=[viewer_closed(viewer_id)],
+            )
+        return len(open_viewers)
 
     def _ssl_context(self) -> ssl.SSLContext | None:
         tls = self.config.public.tls
@@ -269,6 +345,7 @@ class Gateway:
     def _public_app(self) -> web.Application:
         app = web.Application(client_max_size=city.CITY_MAX_BODY, middlewares=[problem_middleware])
         app[GATEWAY_KEY] = self
+        app[STORAGE_ERROR_KEY] = self._storage_error
         city.add_routes(app)
         self._http_door.add_routes(app)
         return app
@@ -279,6 +356,7 @@ class Gateway:
             middlewares=[problem_middleware, owner.bearer_middleware],
         )
         app[GATEWAY_KEY] = self
+        app[STORAGE_ERROR_KEY] = self._storage_error
         owner.add_routes(app)
         return app
 
@@ -313,7 +391,16 @@ class Gateway:
         except DataDirError as err:
             raise StartError(str(err)) from None
         except OSError as err:
-            raise StartError(f"data_dir: cannot keep the gateway id: {err.strerror}") from None
+            raise StartError(
+                f"data_dir: cannot keep the gateway id in {cfg.data_dir}: {err.strerror}; free "
+                "space or fix the folder, then start again"
+            ) from None
+        if not await self.storage.ensure_reserve():
+            raise StartError(
+                f"data_dir: no room for the {RESERVE_BYTES // 1024} KiB kept free to record the "
+                f"end of every share ({self.storage.path}); free space in {cfg.data_dir}, then "
+                "start again"
+            )
         tls = self._ssl_context()
         try:
             await self._open_state()
@@ -337,24 +424,33 @@ class Gateway:
         return self.bound
 
     async def stop(self) -> None:
-        """Close every viewer connection and listener, then the database."""
-        await self._rtsp.stop()
-        await self._http_door.stop()
-        await self.viewers.drain()
-        self.events.close()
-        for ws in list(self.websockets):
-            await ws.close()
-        for runner in reversed(self._runners):
-            await runner.cleanup()
-        self._runners.clear()
-        if self._shares is not None:
-            await self._shares.stop()
-        await self.restreamer.stop()
-        if self._audit is not None and self._store is not None:
-            await self._audit.append("gateway_stopped", {})
-        if self._store is not None:
-            await self._store.close()
-            self._store = None
+        """Close every viewer connection and listener, then the database.
+
+        Each step runs whatever the one before did (a failed start stops through here too), and
+        the database is always closed: its worker thread must not outlive the gateway.
+        """
+        try:
+            await self._rtsp.stop()
+            await self._http_door.stop()
+            await self.viewers.drain()
+            self.events.close()
+            for ws in list(self.websockets):
+                await ws.close()
+            for runner in reversed(self._runners):
+                await runner.cleanup()
+            self._runners.clear()
+            if self._shares is not None:
+                await self._shares.stop()
+            await self.restreamer.stop()
+            if self._restored and self._audit is not None and self._store is not None:
+                try:
+                    await self._audit.append("gateway_stopped", {})
+                except STORAGE_ERRORS as err:
+                    _LOGGER.error("%s", describe(self._store.path, err))  # noqa: TRY400 - one line
+        finally:
+            if self._store is not None:
+                await self._store.close()
+                self._store = None
 
 
 def _first_address(runner: web.AppRunner) -> tuple[str, int]:

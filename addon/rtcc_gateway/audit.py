@@ -420,9 +420,18 @@ class AuditLog:
         return remove
 
     async def append(
-        self, kind: str, detail: Mapping[str, Any], ts: datetime | None = None
+        self,
+        kind: str,
+        detail: Mapping[str, Any],
+        ts: datetime | None = None,
+        *,
+        also: Sequence[tuple[str, tuple[Any, ...]]] = (),
     ) -> AuditRecord:
-        """Sanitize `detail`, chain it after the current head, commit, notify listeners."""
+        """Sanitize `detail`, chain it after the current head, commit, notify listeners.
+
+        `also`: statements committed in the same transaction as the record (e.g. the list of
+        connected viewers), so the two can never disagree after a crash.
+        """
         if not isinstance(kind, str) or not _KIND.fullmatch(kind):
             raise ValueError(f"audit kind must match {_KIND.pattern}, got {kind!r}")
         when = format_ts(ts if ts is not None else datetime.now(UTC))
@@ -439,6 +448,8 @@ class AuditLog:
                 seq, when, kind, clean, prev_hash, record_hash(seq, when, kind, clean, prev_hash)
             )
             try:
+                for sql, params in also:
+                    await self._conn.execute(sql, params)
                 await self._conn.execute(
                     f"INSERT INTO audit ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",  # noqa: S608
                     (seq, when, kind, detail_text, prev_hash, record.hash),
@@ -467,6 +478,19 @@ class AuditLog:
         ) as cursor:
             row = await cursor.fetchone()
         return None if row is None else (int(row[0]), str(row[1]))
+
+    async def latest(self) -> AuditRecord | None:
+        """The last record, or None for an empty log."""
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS} FROM audit ORDER BY seq DESC LIMIT 1"  # noqa: S608
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        try:
+            return _row_to_record(row)
+        except _BadRowError as err:
+            raise AuditDatabaseError(str(err)) from None
 
     async def records(self, after: int = 0, limit: int = 1000) -> list[AuditRecord]:
         """Up to `limit` records with seq > `after`, oldest first."""

@@ -22,6 +22,8 @@ EVENT_TYPES: Final = frozenset(
         "viewer_disconnected",
         "policy_stale",
         "audit_head",
+        "storage_failed",
+        "storage_recovered",
     }
 )
 

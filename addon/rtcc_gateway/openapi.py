@@ -142,6 +142,15 @@ def _json_response(
     return out
 
 
+_STORAGE_503: Final = {
+    **_problem_response(
+        "The gateway cannot write its data folder just now (a full disk, say): nothing was done; "
+        "try again after Retry-After. While it cannot record the end of a share it also cuts "
+        "every share and starts none."
+    ),
+    "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
+}
+
 _SIGNED_ERRORS: Final = {
     "401": _problem_response(
         "Missing, malformed, unknown-key, wrong, stale or replayed signature, or a body whose "
@@ -151,6 +160,7 @@ _SIGNED_ERRORS: Final = {
         **_problem_response("Over the agency's rate limit (every verified call counts)."),
         "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
     },
+    "503": _STORAGE_503,
 }
 
 
@@ -178,7 +188,9 @@ def city_document(base_url: str) -> dict[str, Any]:
             "responses": {
                 "200": _json_response("The request.", "RequestView"),
                 "400": _problem_response("`wait` out of range."),
-                "404": _problem_response("No such request for this agency."),
+                "404": _problem_response(
+                    "No such request for this agency, or it ended more than 7 days ago."
+                ),
                 **_SIGNED_ERRORS,
             },
         },
@@ -190,7 +202,9 @@ def city_document(base_url: str) -> dict[str, Any]:
             ],
             "responses": {
                 "204": {"description": "Ended (also when repeated)."},
-                "404": _problem_response("No such request for this agency."),
+                "404": _problem_response(
+                    "No such request for this agency, or it ended more than 7 days ago."
+                ),
                 **_SIGNED_ERRORS,
             },
         },
@@ -209,7 +223,9 @@ def city_document(base_url: str) -> dict[str, Any]:
                 "character (U+0000-U+001F, U+007F-U+009F), a bidirectional control "
                 "(U+202A-U+202E, U+2066-U+2069) or an unpaired surrogate; invalid_params names "
                 "the field. Numbers in queries are ASCII digits only. Declines carry no reason. "
-                "Links work only from starts_at to ends_at."
+                "Links work only from starts_at to ends_at. At most 50 requests per agency (500 "
+                "in all) may wait for the owner at once (429). A request can be read for 7 days "
+                "after it ended, then 404. A 503 means the gateway cannot write its data folder."
             ),
         },
         "servers": [{"url": base_url}],
@@ -273,6 +289,14 @@ def city_document(base_url: str) -> dict[str, Any]:
                         "413": _problem_response("Body over 16 KiB."),
                         "415": _problem_response("Not application/json in UTF-8."),
                         **_SIGNED_ERRORS,
+                        "429": {
+                            **_SIGNED_ERRORS["429"],
+                            "description": (
+                                "Over the agency's rate limit, or too many requests already wait "
+                                "for the owner: 50 per agency, 500 in all (Retry-After: until "
+                                "the first of them times out)."
+                            ),
+                        },
                     },
                 }
             },
@@ -424,6 +448,7 @@ def owner_document() -> dict[str, Any]:
     errors = {
         "400": _problem_response("Invalid body or query (named in invalid_params)."),
         "401": _problem_response("Missing or wrong owner token."),
+        "503": _STORAGE_503,
     }
 
     def optional_body(properties: dict[str, Any]) -> dict[str, Any]:
@@ -571,7 +596,11 @@ def owner_document() -> dict[str, Any]:
             },
             "/api/v1/events": {
                 "get": op(
-                    "WebSocket: one JSON object per event (seq, ts, type, ...)",
+                    "WebSocket: one JSON object per event (seq, ts, type, ...); types: "
+                    "request_received, request_decided, share_started, share_ended, "
+                    "viewer_connected, viewer_disconnected, policy_stale, audit_head, "
+                    "storage_failed (the data folder cannot be written: every share is cut, "
+                    "none starts) and storage_recovered",
                     {"101": {"description": "Switching to WebSocket."}},
                 )
             },

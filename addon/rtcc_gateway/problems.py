@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Final
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from rtcc_gateway.storage_guard import STORAGE_ERRORS, StorageUnavailableError
+
 PROBLEM_JSON = "application/problem+json"
+STORAGE_RETRY_AFTER_S: Final = 30
+
+# Told of every storage error a handler ran into (rolls back, logs once a minute); set by the app.
+STORAGE_ERROR_KEY: web.AppKey[Callable[[BaseException], Awaitable[None]]] = web.AppKey(
+    "storage_error"
+)
 
 
 def problem(
@@ -45,6 +54,16 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         return await handler(request)
     except ProblemRaised as raised:
         return raised.response
+    except (StorageUnavailableError, *STORAGE_ERRORS) as err:
+        # The data folder cannot be written (full disk, I/O error): a 503 the caller may retry,
+        # logged once a minute rather than per request.
+        if not isinstance(err, StorageUnavailableError) and STORAGE_ERROR_KEY in request.app:
+            await request.app[STORAGE_ERROR_KEY](err)
+        return problem(
+            503,
+            "The gateway cannot use its data folder just now; try again later.",
+            headers={"Retry-After": str(STORAGE_RETRY_AFTER_S)},
+        )
     except web.HTTPException as exc:
         if exc.status < 400:  # noqa: PLR2004 - redirects and the like pass through
             raise

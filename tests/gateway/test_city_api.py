@@ -178,7 +178,8 @@ async def test_ask_mode_waits_for_the_owner_and_long_poll_returns_on_approval(
     request_id = answer.body["request_id"]
 
     poll = asyncio.create_task(h.city.call("GET", f"/api/v1/requests/{request_id}?wait=20"))
-    await asyncio.sleep(0.2)
+    # The gateway holds the poll (it has not answered "pending"), then the owner approves.
+    await asyncio.wait_for(h.gateway.shares.long_poll_started(request_id).wait(), 10)
     assert not poll.done()
     approved = await h.owner.call("POST", f"/api/v1/requests/{request_id}/approve")
     assert approved.status == 200

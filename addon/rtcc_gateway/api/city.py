@@ -26,7 +26,7 @@ from rtcc_gateway.config import Agency, format_path, parse_instant
 from rtcc_gateway.context import GATEWAY_KEY
 from rtcc_gateway.openapi import city_document
 from rtcc_gateway.problems import problem
-from rtcc_gateway.shares import NotFoundError
+from rtcc_gateway.shares import NotFoundError, TooManyPendingError
 from rtcc_gateway.signatures import SignatureError, verify_request
 
 CITY_MAX_BODY: Final = 16 * 1024
@@ -174,20 +174,16 @@ async def _signed(request: web.Request, *, expect_body: bool) -> _Signed | web.R
     return _Signed(agency=agency, body=body)
 
 
-async def post_request(request: web.Request) -> web.StreamResponse:
-    """POST /api/v1/requests: ask for live video for an incident."""
-    gateway = request.app[GATEWAY_KEY]
-    signed = await _signed(request, expect_body=True)
-    if isinstance(signed, web.StreamResponse):
-        return signed
+def _request_body(raw_body: bytes) -> dict[str, Any] | web.Response:
+    """The validated body of a new request, or the 400 naming each bad field."""
     try:
-        raw = parse_json_object(signed.body)
+        raw = parse_json_object(raw_body)
     except BodyError as err:
         return _bad_request([{"name": err.name, "reason": err.reason}], f"Invalid body: {err}")
     if controls := forbidden_text(raw):
         return _bad_request(controls, "Invalid fields: " + ", ".join(p["name"] for p in controls))
     try:
-        body = REQUEST_SCHEMA(raw)
+        body: dict[str, Any] = REQUEST_SCHEMA(raw)
     except vol.Invalid as err:
         params = _invalid_params(err)
         return _bad_request(params, "Invalid fields: " + ", ".join(p["name"] for p in params))
@@ -196,7 +192,26 @@ async def post_request(request: web.Request) -> web.StreamResponse:
     if start is not None and not now - timedelta(seconds=60) <= start <= now + timedelta(hours=24):
         reason = "must be no earlier than 60 s ago and no later than 24 h ahead"
         return _bad_request([{"name": "start", "reason": reason}], "Invalid fields: start")
-    state = await gateway.shares.submit(signed.agency, body)
+    return body
+
+
+async def post_request(request: web.Request) -> web.StreamResponse:
+    """POST /api/v1/requests: ask for live video for an incident."""
+    gateway = request.app[GATEWAY_KEY]
+    signed = await _signed(request, expect_body=True)
+    if isinstance(signed, web.StreamResponse):
+        return signed
+    body = _request_body(signed.body)
+    if isinstance(body, web.Response):
+        return body
+    try:
+        state = await gateway.shares.submit(signed.agency, body)
+    except TooManyPendingError as err:
+        return problem(
+            429,
+            f"{err.limit} requests already wait for the owner; try again later.",
+            headers={"Retry-After": str(err.retry_after)},
+        )
     view = gateway.shares.city_view(state)
     status = 202 if view["status"] == "pending" else 201
     location = f"{gateway.config.public.base_url}/api/v1/requests/{state.row.id}"
@@ -219,7 +234,7 @@ async def get_request(request: web.Request) -> web.StreamResponse:
             return _bad_request([{"name": "wait", "reason": reason}], "Invalid fields: wait")
         wait = parsed
     try:
-        state = gateway.shares.request_for(request.match_info["request_id"], signed.agency.id)
+        state = await gateway.shares.request_for(request.match_info["request_id"], signed.agency.id)
     except NotFoundError:
         return problem(404, "No such request.")
     if wait:

@@ -146,6 +146,18 @@ class ViewerRegistry:
             with contextlib.suppress(Exception):
                 viewer.close()
 
+    def forget(self, token: str) -> tuple[int, float]:
+        """A share long ended: drop what is kept of it; returns (viewers ever, seconds watched).
+
+        Nothing is dropped while one of its viewers is still registered.
+        """
+        totals = self.totals.get(token, (0, 0.0))
+        if not self._live.get(token):
+            self._live.pop(token, None)
+            self.totals.pop(token, None)
+            self._cut.discard(token)
+        return totals
+
     def is_cut(self, token: str) -> bool:
         """Whether the share behind this token was cut."""
         return token in self._cut
