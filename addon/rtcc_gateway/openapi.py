@@ -224,8 +224,9 @@ def city_document(base_url: str) -> dict[str, Any]:
                 "(U+202A-U+202E, U+2066-U+2069) or an unpaired surrogate; invalid_params names "
                 "the field. Numbers in queries are ASCII digits only. Declines carry no reason. "
                 "Links work only from starts_at to ends_at. At most 50 requests per agency (500 "
-                "in all) may wait for the owner at once (429). A request can be read for 7 days "
-                "after it ended, then 404. A 503 means the gateway cannot write its data folder."
+                "in all) may wait for the owner at once; one more that would wait is a 429. A "
+                "request can be read for 7 days after it ended, then 404. A 503 means the gateway "
+                "cannot write its data folder."
             ),
         },
         "servers": [{"url": base_url}],
@@ -292,9 +293,10 @@ def city_document(base_url: str) -> dict[str, Any]:
                         "429": {
                             **_SIGNED_ERRORS["429"],
                             "description": (
-                                "Over the agency's rate limit, or too many requests already wait "
-                                "for the owner: 50 per agency, 500 in all (Retry-After: until "
-                                "the first of them times out)."
+                                "Over the agency's rate limit, or the request would wait for "
+                                "the owner while too many already do: 50 per agency, 500 in all "
+                                "(Retry-After: until the first of them times out). Nothing is "
+                                "recorded."
                             ),
                         },
                     },

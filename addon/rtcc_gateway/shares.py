@@ -398,7 +398,10 @@ class ShareManager:
     # --- the city's side -----------------------------------------------------------------------
 
     def _check_capacity(self, agency: Agency) -> None:
-        """At most 50 requests waiting for the owner per agency, and 500 in all (else 429)."""
+        """At most 50 requests waiting for the owner per agency, and 500 in all (else 429).
+
+        A request refused here is not recorded: the city may ask again after Retry-After.
+        """
         if self._pending_per_agency[agency.id] >= MAX_PENDING_PER_AGENCY:
             limit, mine = MAX_PENDING_PER_AGENCY, agency.id
         elif len(self._pending) >= MAX_PENDING:
@@ -423,7 +426,6 @@ class ShareManager:
     async def submit(self, agency: Agency, body: dict[str, Any]) -> RequestState:
         """Decide a validated city request per camera and record everything."""
         async with self._lock:
-            self._check_capacity(agency)
             self._refuse_unless_recordable()
             now = self._clock()
             start = body.get("start") or now
@@ -437,6 +439,8 @@ class ShareManager:
                 duration_s=body.get("duration_s"),
             )
             decisions = decide(self.owner, ask, now)
+            if any(d.outcome == "ask" for d in decisions):
+                self._check_capacity(agency)  # only a request that would wait counts
             request_id = f"req_{secrets.token_urlsafe(12)}"
             stored_body = {**body, "start": iso(start)}
             row = RequestRow(id=request_id, agency_id=agency.id, created_at=now, body=stored_body)

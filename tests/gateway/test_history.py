@@ -33,14 +33,22 @@ async def test_an_agency_may_keep_fifty_requests_waiting_for_the_owner(
     harness_factory: HarnessFactory, config_dict: dict[str, Any]
 ) -> None:
     clock = Clock()
-    h = await harness_factory(busy(config_dict), clock=clock)
+    config = busy(config_dict)
+    config["cameras"].append(
+        {**config["cameras"][0], "id": "porch", "label": "Porch", "approval": "auto"}
+    )
+    h = await harness_factory(config, clock=clock)
     for _ in range(MAX_PENDING_PER_AGENCY):
-        assert (await _ask(h)).status == 202
-    refused = await _ask(h)
+        ask = incident(camera_ids=["front_door"])
+        assert (await h.city.call("POST", "/api/v1/requests", ask)).status == 202
+    refused = await h.city.call("POST", "/api/v1/requests", incident(camera_ids=["front_door"]))
     assert refused.status == 429
     assert 1 <= int(refused.headers["Retry-After"]) <= 601  # the first approval timeout
     assert "50 requests already wait" in refused.body["detail"]
     assert len(await h.audit("request_received")) == MAX_PENDING_PER_AGENCY
+    # A request that would not wait (an auto-approved camera) is not held back.
+    auto = await h.city.call("POST", "/api/v1/requests", incident(camera_ids=["porch"]))
+    assert (auto.status, auto.body["status"]) == (201, "approved")
     # Another agency has its own fifty.
     assert (await _ask(h, key=OTHER_AGENCY_KEY, key_id="hcso")).status == 202
     # Once the owner's time runs out the requests are declined, and there is room again.
