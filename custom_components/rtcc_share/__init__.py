@@ -23,8 +23,10 @@ from .gateway_client import (
     GatewayResponseError,
 )
 from .issues import delete_issue, onvif_issue_id
+from .panel import async_register_panel, async_unregister_panel
 from .services import async_setup_services
 from .settings import SettingsStore
+from .websocket import async_setup_websocket
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -41,8 +43,9 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, _config: ConfigType) -> bool:
-    """Register the integration's actions (they exist even before an entry loads)."""
+    """Register the integration's actions and the panel's commands (before any entry loads)."""
     async_setup_services(hass)
+    async_setup_websocket(hass)
     return True
 
 
@@ -79,6 +82,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: RtccShareConfigEntry) ->
     coordinator.async_start_discovery()
     entry.async_on_unload(coordinator.async_stop)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    await async_register_panel(hass, entry.entry_id)
+    entry.async_on_unload(lambda: async_unregister_panel(hass, entry.entry_id))
     return True
 
 

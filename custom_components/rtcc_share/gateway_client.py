@@ -285,6 +285,22 @@ class GatewayClient:
         except (KeyError, TypeError, ValueError):
             raise GatewayResponseError(f"GET {path} answered an unexpected shape") from None
 
+    async def audit_records(self, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+        """Audit records after sequence number `after` (at most `limit`), in the export format."""
+        data = await self._object("GET", f"/api/v1/audit?after={int(after)}&limit={int(limit)}")
+        records = data.get("records")
+        if not isinstance(records, list):
+            raise GatewayResponseError("GET /api/v1/audit answered an unexpected shape")
+        return [r for r in records if isinstance(r, dict)]
+
+    async def transparency(self) -> list[dict[str, Any]]:
+        """Per agency: requests, approved, declined, minutes live, minutes viewed, viewers."""
+        data = await self._object("GET", "/api/v1/transparency")
+        agencies = data.get("agencies")
+        if not isinstance(agencies, list):
+            raise GatewayResponseError("GET /api/v1/transparency answered an unexpected shape")
+        return [a for a in agencies if isinstance(a, dict)]
+
     def event_stream(self) -> EventStream:
         """The event WebSocket, to use as `async with client.event_stream() as stream`."""
         return EventStream(self)
