@@ -24,7 +24,7 @@ from rtcc_gateway.listeners import QuietAppRunner
 from rtcc_gateway.policy import OwnerState
 from rtcc_gateway.problems import STORAGE_ERROR_KEY, problem_middleware
 from rtcc_gateway.ratelimit import RateLimiter
-from rtcc_gateway.restreamer.base import Restreamer
+from rtcc_gateway.restreamer.base import Restreamer, upstream_from_url
 from rtcc_gateway.restreamer.choice import choose_restreamer
 from rtcc_gateway.restreamer.direct import DirectRestreamer
 from rtcc_gateway.restreamer.go2rtc import Go2rtcError, Go2rtcRestreamer
@@ -89,7 +89,10 @@ class Gateway:
         self._runners: list[QuietAppRunner] = []
         self.viewers = ViewerRegistry(self._viewer_event)
         self._rtsp = RtspDoor(
-            max_header_bytes=MAX_HEADER_LINE, admit=self._admit, viewers=self.viewers
+            max_header_bytes=MAX_HEADER_LINE,
+            admit=self._admit,
+            viewers=self.viewers,
+            report=self._door_report,
         )
         self._http_door = HttpDoor(
             admit=self._admit_http,
@@ -142,7 +145,8 @@ class Gateway:
         """The RTSP door's question: the live-share check, plus where its video comes from."""
         live = await self._admit_http(token)
         upstream = self.restreamer.rtsp_upstream(token)
-        if live is None or upstream is None:
+        camera = self.shares.camera(live.camera_id) if live is not None else None
+        if live is None or upstream is None or camera is None:
             return None
         return Admission(
             token=token,
@@ -151,7 +155,12 @@ class Gateway:
             camera_id=live.camera_id,
             share_audio=live.share_audio,
             upstream=upstream,
+            source=upstream_from_url(camera.source),
         )
+
+    async def _door_report(self, kind: str, detail: dict[str, Any]) -> None:
+        """What the RTSP door tells the owner: a camera that cannot serve, a viewer's violation."""
+        await self.audit.append(kind, detail)
 
     async def _admit_http(self, token: str) -> HttpAdmission | None:
         """The HTTP door's question: does this token name a live, uncut share of a camera?"""

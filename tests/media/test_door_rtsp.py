@@ -6,15 +6,27 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from ..conftest import Clock
 from ..gateway.conftest import HarnessFactory
-from ..peers.rtsp_client import RtspRefusedError, play
+from ..peers.recording_rtsp import RecordingRelay
+from ..peers.rtsp_client import RtspConnection, RtspRefusedError, play
 from .conftest import count_frames, door_harness, ffprobe_error, ffprobe_streams, share_link
+
+TCP = "RTP/AVP/TCP;unicast;interleaved=0-1"
+
+
+@pytest.fixture
+async def camera(camera_url: str) -> AsyncIterator[RecordingRelay]:
+    """The synthetic camera behind a relay that records every request it gets."""
+    relay = RecordingRelay(camera_url)
+    await relay.start()
+    yield relay
+    await relay.close()
 
 
 async def test_ffprobe_reads_frames_through_the_door_without_audio(
@@ -37,9 +49,12 @@ async def test_audio_passes_only_when_the_owner_allows_it(
 
 
 async def test_a_viewer_cannot_set_up_the_hidden_audio_track(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any], camera_url: str, backend: str
+    harness_factory: HarnessFactory,
+    config_dict: dict[str, Any],
+    camera: RecordingRelay,
+    backend: str,
 ) -> None:
-    h = await door_harness(harness_factory, config_dict, camera_url, backend)
+    h = await door_harness(harness_factory, config_dict, camera.url, backend)
     url, _ = await share_link(h)
     viewer = await play(url)
     try:
@@ -47,21 +62,23 @@ async def test_a_viewer_cannot_set_up_the_hidden_audio_track(
         assert len(viewer.tracks) == 1
     finally:
         viewer.close()
-    # The camera's audio control, guessed from the camera's own numbering, is refused.
-    reader, writer = await asyncio.open_connection("127.0.0.1", h.bound.rtsp[1])
+    # The camera's audio control, guessed from the camera's own numbering or go2rtc's (which
+    # picks the track by the number after the last "="), is refused: only what the door
+    # published on this connection can be set up.
+    attacker = await RtspConnection.open(url)
     try:
-        writer.write(f"DESCRIBE {url} RTSP/1.0\r\nCSeq: 1\r\n\r\n".encode())
-        head = (await reader.readuntil(b"\r\n\r\n")).decode()
-        length = int(head.lower().split("content-length:")[1].split("\r\n")[0])
-        await reader.readexactly(length)
-        writer.write(
-            f"SETUP {url}/stream=1 RTSP/1.0\r\nCSeq: 2\r\n"
-            "Transport: RTP/AVP/TCP;unicast;interleaved=2-3\r\n\r\n".encode()
-        )
-        reply = (await reader.readuntil(b"\r\n\r\n")).decode()
+        assert (await attacker.ask("DESCRIBE", url)).status == 200
+        for guess in ("stream=1", "trackID=1", "track1", "stream=0", "trackID=0"):
+            refused = await attacker.ask("SETUP", f"{url}/{guess}", Transport=TCP)
+            assert refused.status == 404, guess
     finally:
-        writer.close()
-    assert reply.startswith("RTSP/1.0 404")
+        attacker.close()
+    if backend == "direct":
+        # What the door wrote is all the camera got: never the audio track. (go2rtc sets up
+        # every track of the camera for itself; what it serves the door is checked above.)
+        await camera.wait_idle()
+        setups = [r.path for r in camera.seen("SETUP")]
+        assert setups == ["/stream1/stream=0"], "the first viewer's video, nothing else"
 
 
 async def test_window_end_cuts_the_viewer_and_refuses_new_ones(
@@ -72,19 +89,16 @@ async def test_window_end_cuts_the_viewer_and_refuses_new_ones(
     h = await door_harness(harness_factory, config_dict, camera_url, backend)
     h.gateway.shares._clock = clock  # the timer and the door read the same moved clock
     url, _ = await share_link(h, duration_s=60)
+    token = url.rsplit("/", 1)[1]
     viewer = await play(url)
-    watcher = asyncio.create_task(viewer.read_until_end(timeout=15))
-    await asyncio.sleep(1.0)
-    assert viewer.bytes_in > 0, "video flows inside the window"
-    assert not watcher.done()
+    watcher = asyncio.create_task(viewer.read_until_end(timeout=30))
+    await viewer.until(lambda: viewer.bytes_in > 0)  # video flows inside the window
+    assert h.gateway.viewers.counts() == {token: 1}, "still watching before the window ends"
     clock.advance(61)
-    moved = time.monotonic()
     await h.gateway.shares.tick()
-    ended = await watcher
-    assert ended is not None, "the viewer got end-of-stream"
-    assert ended - moved < 2.0, (
-        "cut at once, not at some idle timeout (bench/door_cut.py measures it)"
-    )
+    # The tick cuts at once (bench/door_cut.py measures how fast); an idle timeout would not
+    # end it before the watcher gives up.
+    assert await watcher is not None, "the viewer got end-of-stream"
     assert "404" in await ffprobe_error(url)
     with_reason = [r["detail"]["reason"] for r in await h.audit("share_ended")]
     assert with_reason == ["window_ended"]
@@ -96,15 +110,15 @@ async def test_revoke_and_city_delete_cut_live_viewers(
     h = await door_harness(harness_factory, config_dict, camera_url, backend)
     url, answer = await share_link(h)
     viewer = await play(url)
-    watcher = asyncio.create_task(viewer.read_until_end(timeout=10))
-    await asyncio.sleep(0.5)
+    watcher = asyncio.create_task(viewer.read_until_end(timeout=30))
+    await viewer.until(lambda: viewer.bytes_in > 0)  # watching: registered with the gateway
     await h.owner.call("POST", f"/api/v1/shares/{answer['shares'][0]['share_id']}/revoke")
     assert await watcher is not None
 
     url2, answer2 = await share_link(h, incident_id="INC-2")
     viewer2 = await play(url2)
-    watcher2 = asyncio.create_task(viewer2.read_until_end(timeout=10))
-    await asyncio.sleep(0.5)
+    watcher2 = asyncio.create_task(viewer2.read_until_end(timeout=30))
+    await viewer2.until(lambda: viewer2.bytes_in > 0)
     deleted = await h.city.call("DELETE", f"/api/v1/requests/{answer2['request_id']}")
     assert deleted.status == 204
     assert await watcher2 is not None
@@ -119,12 +133,11 @@ async def test_five_concurrent_viewers_are_counted_and_audited(
     h = await door_harness(harness_factory, config_dict, camera_url, backend)
     url, _ = await share_link(h)
     viewers = await asyncio.gather(*(play(url) for _ in range(5)))
-    readers = [asyncio.create_task(v.read_until_end(timeout=30)) for v in viewers]
-    await asyncio.sleep(1.5)
+    readers = [asyncio.create_task(v.read_until_end(timeout=60)) for v in viewers]
+    await asyncio.gather(*(v.until(lambda v=v: v.bytes_in > 10_000) for v in viewers))
     state = (await h.owner.call("GET", "/api/v1/state")).body
     assert state["cameras"][0]["viewers"] == 5
     assert state["shares"][0]["viewers"] == 5
-    assert all(v.bytes_in > 10_000 for v in viewers)
     await h.owner.call("POST", "/api/v1/revoke")
     assert all(r is not None for r in await asyncio.gather(*readers))
     # Each viewer's end is recorded by its own task just after the cut: wait for the five.
@@ -135,11 +148,11 @@ async def test_five_concurrent_viewers_are_counted_and_audited(
     assert len(connected) == len(disconnected) == 5
     assert {d["detail"]["remote"] for d in disconnected} == {"127.0.0.1"}
     assert all(d["detail"]["bytes"] > 10_000 for d in disconnected)
-    assert all(d["detail"]["duration_s"] > 1 for d in disconnected)
+    assert all(d["detail"]["duration_s"] > 0 for d in disconnected)
     report = (await h.owner.call("GET", "/api/v1/transparency")).body["agencies"]
     jpd = next(a for a in report if a["agency"] == "jpd")
     assert jpd["viewers"] == 5
-    assert jpd["minutes_viewed"] > 0.1
+    assert jpd["minutes_viewed"] > 0
 
 
 async def test_unknown_token_and_udp_setup(
@@ -149,17 +162,18 @@ async def test_unknown_token_and_udp_setup(
     door = f"rtsp://127.0.0.1:{h.bound.rtsp[1]}"
     assert "404" in await ffprobe_error(f"{door}/not-a-token")
     url, _ = await share_link(h)
-    reader, writer = await asyncio.open_connection("127.0.0.1", h.bound.rtsp[1])
+    viewer = await RtspConnection.open(url)
     try:
-        writer.write(
-            f"SETUP {url}/trackID=0 RTSP/1.0\r\nCSeq: 5\r\n"
-            "Transport: RTP/AVP;unicast;client_port=5000-5001\r\n\r\n".encode()
+        assert (await viewer.ask("DESCRIBE", url)).status == 200
+        viewer.cseq = 4
+        udp = await viewer.ask(
+            "SETUP", f"{url}/track0", Transport="RTP/AVP;unicast;client_port=5000-5001"
         )
-        reply = (await reader.readuntil(b"\r\n\r\n")).decode()
     finally:
-        writer.close()
-    assert reply.startswith("RTSP/1.0 461 Unsupported Transport\r\n")
-    assert "CSeq: 5" in reply
+        viewer.close()
+    assert udp.status == 461
+    assert udp.head.startswith(b"RTSP/1.0 461 Unsupported Transport\r\nCSeq: 5\r\n")
+    assert b"RTP/AVP/TCP" in udp.body, "the refusal says what is served"
 
 
 async def test_stalled_and_garbage_clients_do_not_delay_viewers(
@@ -174,12 +188,12 @@ async def test_stalled_and_garbage_clients_do_not_delay_viewers(
     garbage = socket.create_connection(("127.0.0.1", port))
     garbage.sendall(b"\x16\x03\x01 not rtsp at all \x00\xff\r\n\r\n")
     try:
-        started = time.monotonic()
         viewer = await play(url)
-        took = time.monotonic() - started
+        # The stalled clients are still waiting out their request timeout (the door's state
+        # says so): this viewer did not queue behind them.
+        assert h.gateway._rtsp.connections >= 21
         viewer.close()
-        assert took < 5.0, "stalled clients (REQUEST_TIMEOUT_S = 10 s) did not hold up this viewer"
-        garbage.settimeout(5)
+        garbage.settimeout(20)
         assert garbage.recv(100).startswith(b"RTSP/1.0 400")
     finally:
         for sock in [*stalled, garbage]:
@@ -196,3 +210,9 @@ async def test_a_wrong_camera_password_is_a_503_not_a_leak(
     assert "503" in err
     assert "s3cret" not in err
     assert "wrong" not in err
+    # go2rtc answers such a DESCRIBE with 404; the door asks the camera itself why.
+    [record] = await h.audit("camera_unavailable")
+    assert record["detail"]["cause"] == "camera_refused_credentials"
+    assert record["detail"]["camera_id"] == "front_door"
+    assert record["detail"]["through"] == ("camera" if backend == "direct" else "restreamer")
+    assert "wrong" not in str(record)

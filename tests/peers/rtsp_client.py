@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -45,6 +46,13 @@ class RtspViewer:
                     self.bytes_in += len(chunk)
                     self.packets += chunk.count(b"$")
         return None
+
+    async def until(self, check: Callable[[], bool], timeout: float = 20) -> None:
+        """Wait until `check()` holds while `read_until_end` runs (the timeout only fails a
+        broken run)."""
+        async with asyncio.timeout(timeout):
+            while not check():  # noqa: ASYNC110 - read_until_end updates the counters
+                await asyncio.sleep(0.02)
 
     def close(self) -> None:
         self.writer.transport.abort()
@@ -109,3 +117,137 @@ class RtspRefusedError(Exception):
     def __init__(self, status: int) -> None:
         super().__init__(f"RTSP {status}")
         self.status = status
+
+
+@dataclass
+class RtspAnswer:
+    """One answer as the viewer saw it: status line, headers in order, body, and raw head."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    head: bytes
+
+    def header(self, name: str) -> str | None:
+        found = [v for k, v in self.headers if k.lower() == name.lower()]
+        return found[-1] if found else None
+
+    @property
+    def names(self) -> set[str]:
+        return {k.lower() for k, _ in self.headers}
+
+
+@dataclass
+class RtspConnection:
+    """A raw RTSP connection for attacks: writes whatever bytes a test wants, reads answers and
+    counts the interleaved bytes that arrive on each channel."""
+
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    channels: dict[int, int] = field(default_factory=dict)  # channel -> payload bytes
+    payloads: list[tuple[int, bytes]] = field(default_factory=list)
+    answers: list[RtspAnswer] = field(default_factory=list)
+    cseq: int = 0
+    session: str = ""
+    _buf: bytes = b""
+    keep_payloads: bool = False
+
+    @classmethod
+    async def open(cls, url: str) -> RtspConnection:
+        match = re.match(r"rtsps?://([^:/]+):(\d+)", url)
+        assert match, url
+        reader, writer = await asyncio.open_connection(match.group(1), int(match.group(2)))
+        return cls(reader, writer)
+
+    def send(self, raw: bytes) -> None:
+        self.writer.write(raw)
+
+    async def ask(self, method: str, uri: str, timeout: float = 20, **headers: str) -> RtspAnswer:
+        """Send a well-formed request (headers given as Transport="…", Session="…")."""
+        self.cseq += 1
+        lines = [f"{method} {uri} RTSP/1.0", f"CSeq: {self.cseq}"]
+        lines += [f"{k.replace('_', '-')}: {v}" for k, v in headers.items()]
+        self.send(("\r\n".join(lines) + "\r\n\r\n").encode())
+        return await self.answer(timeout)
+
+    async def _more(self) -> bool:
+        try:
+            data = await self.reader.read(65536)
+        except ConnectionError:
+            data = b""
+        self._buf += data
+        return bool(data)
+
+    def _frame(self) -> bool:
+        """Take one whole frame off the buffer, if one is there."""
+        buf = self._buf
+        if len(buf) < 4 or buf[0:1] != b"$":
+            return False
+        end = 4 + int.from_bytes(buf[2:4])
+        if len(buf) < end:
+            return False
+        self.channels[buf[1]] = self.channels.get(buf[1], 0) + end - 4
+        if self.keep_payloads:
+            self.payloads.append((buf[1], buf[4:end]))
+        self._buf = buf[end:]
+        return True
+
+    async def answer(self, timeout: float = 20) -> RtspAnswer:
+        """The next answer, counting the frames ahead of it."""
+        async with asyncio.timeout(timeout):
+            while True:
+                while self._frame():
+                    pass
+                if not self._buf.startswith(b"$") and b"\r\n\r\n" in self._buf:
+                    head, _, rest = self._buf.partition(b"\r\n\r\n")
+                    first, *lines = head.decode("latin-1").split("\r\n")
+                    headers = [
+                        (k.strip(), v.strip()) for k, _, v in (ln.partition(":") for ln in lines)
+                    ]
+                    length = int(
+                        next((v for k, v in headers if k.lower() == "content-length"), "0")
+                    )
+                    if len(rest) >= length:
+                        self._buf = rest[length:]
+                        answer = RtspAnswer(int(first.split(" ")[1]), headers, rest[:length], head)
+                        self.answers.append(answer)
+                        return answer
+                if not await self._more():
+                    raise ConnectionError(f"closed before an answer; left {self._buf[:200]!r}")
+
+    async def media_until(self, check: Callable[[], bool], timeout: float = 20) -> None:
+        """Read frames until `check()` holds (the timeout only fails a broken run)."""
+        async with asyncio.timeout(timeout):
+            while not check():
+                while self._frame():
+                    pass
+                if check():
+                    return
+                if not await self._more():
+                    raise ConnectionError("the door closed the connection")
+
+    async def until_closed(self, timeout: float = 20) -> bytes:
+        """Read until the door closes the connection; what arrived that was not a frame."""
+        async with asyncio.timeout(timeout):
+            while await self._more():
+                while self._frame():
+                    pass
+        return self._buf
+
+    async def play_video(self, url: str) -> RtspAnswer:
+        """DESCRIBE, SETUP of the first published track, PLAY; returns the DESCRIBE answer."""
+        described = await self.ask("DESCRIBE", url, Accept="application/sdp")
+        assert described.status == 200, described
+        base = described.header("Content-Base") or url + "/"
+        control = re.findall(r"^a=control:(track\d+)", described.body.decode(), re.MULTILINE)[0]
+        setup = await self.ask(
+            "SETUP", base + control, Transport="RTP/AVP/TCP;unicast;interleaved=0-1"
+        )
+        assert setup.status == 200, setup
+        self.session = (setup.header("Session") or "").split(";")[0]
+        played = await self.ask("PLAY", base, Session=self.session)
+        assert played.status == 200, played
+        return described
+
+    def close(self) -> None:
+        self.writer.transport.abort()
