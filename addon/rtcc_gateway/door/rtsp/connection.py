@@ -33,6 +33,7 @@ from rtcc_gateway.door.rtsp.rules import (
     transport_header,
 )
 from rtcc_gateway.door.rtsp.upstream import (
+    GARBAGE,
     RESTREAMER_FAILED,
     CameraError,
     UpstreamSession,
@@ -219,6 +220,8 @@ class Connection:
             return False
         if isinstance(decision, Setup):
             rtp, rtcp = await self.upstream.setup(decision.track, decision.channels)
+            if rtp in self.channels or rtcp in self.channels:
+                raise CameraError(GARBAGE, "the upstream gave two tracks the same channels")
             self.channels[rtp], self.channels[rtcp] = decision.channels
             self.viewing.set_up(decision.track, decision.channels)
             headers = (

@@ -130,7 +130,8 @@ async def _answer(request: Request, viewing: Viewing, reply: Reply, violation: V
         decision = decide(viewing, request)
     except RefusedError as err:
         reply(err.status, err.reason, request.cseq, err.headers, err.why)
-        await violation(f"{request.method} refused with {err.status}: {err.why}", "refused")
+        # The method is the viewer's word (a token, but of any length): the record keeps a bit.
+        await violation(f"{request.method[:32]} refused with {err.status}: {err.why}", "refused")
         return False
     if isinstance(decision, Answer):
         reply(200, "OK", request.cseq, decision.headers, "")
