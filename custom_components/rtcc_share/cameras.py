@@ -6,6 +6,7 @@ Each comes with its stream source read now (some URLs expire) or the reason it c
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -13,6 +14,7 @@ from urllib.parse import urlsplit
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME
 from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers import entity_registry as er
 
 from .const import (
     LOGGER,
@@ -48,6 +50,7 @@ class RegisteredCamera:
     source: str | None
     reason: str | None  # why it cannot be shared; None when it can
     subentry_id: str | None = None  # the ONVIF camera's config subentry
+    device_id: str | None = None  # the camera entity's own device, if it has one
 
     @property
     def shareable(self) -> bool:
@@ -61,10 +64,32 @@ def onvif_camera_id(subentry_id: str) -> str:
 
 
 def camera_id_for(entity_id: str) -> str:
-    """The gateway camera id of a camera entity: its object id (a-z, 0-9, _ and -)."""
+    """A camera entity's object id (a-z, 0-9, _ and -).
+
+    The gateway camera id of a camera without an entity registry entry, and the id every camera
+    had before ids were stable (migrate.py).
+    """
     object_id = entity_id.partition(".")[2].lower()
     cleaned = _ID_CLEAN.sub("_", object_id).strip("_-") or "camera"
     return cleaned[:64]
+
+
+def stable_camera_id(entry_id: str, registry_id: str) -> str:
+    """The gateway camera id of a registered camera entity.
+
+    From the entity registry's id, which survives a rename; hashed with the config entry, so
+    what the city sees says nothing of the camera or of Home Assistant.
+    """
+    digest = hashlib.sha256(f"{entry_id}:{registry_id}".encode()).hexdigest()
+    return f"cam_{digest[:20]}"
+
+
+def entity_camera_id(hass: HomeAssistant, entry_id: str, entity_id: str) -> str:
+    """The gateway camera id of a camera entity, stable when the entity is registered."""
+    registered = er.async_get(hass).async_get(entity_id)
+    if registered is None:
+        return camera_id_for(entity_id)
+    return stable_camera_id(entry_id, registered.id)
 
 
 def onvif_subentries(entry: ConfigEntry) -> list[ConfigSubentry]:
@@ -81,17 +106,19 @@ async def async_read_cameras(
     """
     states: dict[str, State] = {}
     for state in hass.states.async_all("camera"):
-        states.setdefault(camera_id_for(state.entity_id), state)
+        states.setdefault(entity_camera_id(hass, entry.entry_id, state.entity_id), state)
     onvif = onvif_subentries(entry)
     cameras = await asyncio.gather(
-        *(_read_entity(hass, s.entity_id, str(s.name or cid)) for cid, s in states.items()),
+        *(_read_entity(hass, cid, s.entity_id, str(s.name or cid)) for cid, s in states.items()),
         *(_read_onvif(sub, issues) for sub in onvif),
     )
     issues.keep_only({sub.subentry_id for sub in onvif})
     return {camera.camera_id: camera for camera in cameras}
 
 
-async def _read_entity(hass: HomeAssistant, entity_id: str, name: str) -> RegisteredCamera:
+async def _read_entity(
+    hass: HomeAssistant, camera_id: str, entity_id: str, name: str
+) -> RegisteredCamera:
     from homeassistant.components.camera import async_get_stream_source  # noqa: PLC0415
 
     source: str | None = None
@@ -107,12 +134,14 @@ async def _read_entity(hass: HomeAssistant, entity_id: str, name: str) -> Regist
             reason = REASON_NO_STREAM
         elif urlsplit(source).scheme.lower() not in ("rtsp", "rtsps"):
             reason = REASON_NOT_RTSP
+    registered = er.async_get(hass).async_get(entity_id)
     return RegisteredCamera(
-        camera_id=camera_id_for(entity_id),
+        camera_id=camera_id,
         entity_id=entity_id,
         name=name,
         source=source if reason is None else None,
         reason=reason,
+        device_id=registered.device_id if registered is not None else None,
     )
 
 

@@ -55,6 +55,7 @@ from .gateway_client import (
     GatewayInfo,
 )
 from .issues import OnvifAuthIssues
+from .migrate import async_migrate_camera_ids
 from .policy_body import policy_body
 from .settings import OwnerSettings
 
@@ -119,6 +120,10 @@ class RtccShareCoordinator(DataUpdateCoordinator[dict[str, Any]]):
     async def async_setup(self) -> None:
         """Load the owner's settings, push them, read the state (ConfigEntryNotReady if down)."""
         await self.controls.async_load()
+        if async_migrate_camera_ids(
+            self.hass, self.config_entry, self.info.gateway_id, self.controls.settings
+        ):
+            await self.controls.store.async_save(self.controls.settings)
         try:
             await self.async_push_policy()
         except GatewayAuthError as err:

@@ -9,7 +9,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 
-from .cameras import camera_id_for, onvif_camera_id
+from .cameras import entity_camera_id, onvif_camera_id
 from .const import DOMAIN, LOGGER
 
 
@@ -26,11 +26,14 @@ def async_remove_stale_devices(
     known = set(pushed)
     known.update(onvif_camera_id(sid) for sid in entry.subentries)
     known.update(
-        camera_id_for(entity.entity_id)
+        entity_camera_id(hass, entry.entry_id, entity.entity_id)
         for entity in er.async_get(hass).entities.values()
         if entity.domain == "camera"
     )
-    known.update(camera_id_for(eid) for eid in hass.states.async_entity_ids("camera"))
+    known.update(
+        entity_camera_id(hass, entry.entry_id, eid)
+        for eid in hass.states.async_entity_ids("camera")
+    )
     devices = dr.async_get(hass)
     for device in dr.async_entries_for_config_entry(devices, entry.entry_id):
         for domain, identifier in device.identifiers:

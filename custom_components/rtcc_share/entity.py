@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import callback
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -22,7 +23,7 @@ def hub_device(coordinator: RtccShareCoordinator) -> DeviceInfo:
     return DeviceInfo(
         identifiers={(DOMAIN, info.gateway_id)},
         name="RTCC Share",
-        manufacturer="rtcc_share",
+        manufacturer="RTCC Share",
         model=f"Gateway ({info.restreamer})",
         sw_version=info.version,
     )
@@ -41,7 +42,7 @@ class RtccShareEntity(CoordinatorEntity[RtccShareCoordinator]):
 
 
 class RtccShareCameraEntity(CoordinatorEntity[RtccShareCoordinator]):
-    """An entity of one shared camera's device."""
+    """An entity of one shared camera, on the camera's own device when it has one."""
 
     _attr_has_entity_name = True
 
@@ -52,12 +53,18 @@ class RtccShareCameraEntity(CoordinatorEntity[RtccShareCoordinator]):
         self._attr_translation_key = key
         self._attr_unique_id = f"{gateway_id}_{camera_id}_{key}"
         camera = coordinator.registry.get(camera_id)
+        own = None
+        if camera is not None and camera.device_id is not None:
+            own = dr.async_get(coordinator.hass).async_get(camera.device_id)
+        if own is not None:
+            # Beside the camera's other entities: one device per camera, named as it is.
+            self.device_entry = own
+            return
         onvif = camera is not None and camera.subentry_id is not None
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, f"{gateway_id}_{camera_id}")},
             name=camera.name if camera else camera_id,
-            manufacturer="rtcc_share",
-            model="ONVIF camera" if onvif else "Shared camera",
+            model="ONVIF camera" if onvif else "Camera",
             **({"via_device_id": coordinator.hub_device_id} if coordinator.hub_device_id else {}),
         )
 

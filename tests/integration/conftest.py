@@ -24,6 +24,7 @@ from rtcc_gateway.app import Bound, Gateway
 from rtcc_gateway.signatures import sign_request
 
 from custom_components.rtcc_share import coordinator, gateway_client
+from custom_components.rtcc_share.cameras import entity_camera_id
 from custom_components.rtcc_share.const import DOMAIN
 from custom_components.rtcc_share.discovery import lan
 
@@ -118,6 +119,13 @@ async def cameras(hass: HomeAssistant) -> dict[str, FakeCamera]:
     assert await async_setup_component(hass, "camera", {"camera": {"platform": "test"}})
     await hass.async_block_till_done()
     return cams
+
+
+def cam(hass: HomeAssistant, name: str) -> str:
+    """The gateway camera id of the test camera `camera.<name>` (stable ids: an opaque hash of
+    the entity registry's id, as cameras.stable_camera_id makes them)."""
+    (entry,) = hass.config_entries.async_entries(DOMAIN)
+    return entity_camera_id(hass, entry.entry_id, f"camera.{name}")
 
 
 def make_entry(

@@ -13,7 +13,7 @@ from homeassistant.util.yaml import load_yaml_dict
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
 from rtcc_gateway.app import Bound, Gateway
 
-from .conftest import CityCall, wait_for
+from .conftest import CityCall, cam, wait_for
 from .test_event import consent
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,7 +64,9 @@ async def test_tapping_approve_shares_and_deny_declines(
     approve = data["data"]["actions"][0]["action"]
     assert approve == f"RTCC_APPROVE_{body['request_id']}"
     hass.bus.async_fire("mobile_app_notification_action", {"action": approve})
-    await wait_for(lambda: [s["camera_id"] for s in gw.owner_state()["shares"]] == ["front_door"])
+    await wait_for(
+        lambda: [s["camera_id"] for s in gw.owner_state()["shares"]] == [cam(hass, "front_door")]
+    )
 
     _, body = await city(incident_id="JPD-2026-000002")
     await wait_for(lambda: len(notified) == 2)

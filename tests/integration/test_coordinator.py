@@ -17,7 +17,7 @@ from rtcc_gateway.app import Bound, Gateway
 from custom_components.rtcc_share.const import DOMAIN, OWNER_LEASE_S
 
 from ..conftest import GatewayFactory
-from .conftest import FRONT_SOURCE, FakeCamera, make_entry, wait_for
+from .conftest import FRONT_SOURCE, FakeCamera, cam, make_entry, wait_for
 
 CONNECTED = "binary_sensor.rtcc_share_gateway_connected"
 CONSENT = "switch.front_door_share_with_city"
@@ -31,16 +31,16 @@ async def test_registry_pushes_rtsp_cameras_only(
     entry, gw, _ = loaded
     coordinator = entry.runtime_data.coordinator
     pushed = {c.id: c for c in gw.shares.owner.cameras}
-    assert set(pushed) == {"front_door", "garage"}
-    assert pushed["front_door"].source == FRONT_SOURCE
-    assert pushed["front_door"].consent is False
+    assert set(pushed) == {cam(hass, "front_door"), cam(hass, "garage")}
+    assert pushed[cam(hass, "front_door")].source == FRONT_SOURCE
+    assert pushed[cam(hass, "front_door")].consent is False
     reasons = {cid: c.reason for cid, c in coordinator.registry.items()}
     assert reasons == {
-        "front_door": None,
-        "garage": None,
-        "cloud_doorbell": "no_stream_source",
-        "snapshot_cam": "not_rtsp",
-        "broken": "stream_source_error",
+        cam(hass, "front_door"): None,
+        cam(hass, "garage"): None,
+        cam(hass, "cloud_doorbell"): "no_stream_source",
+        cam(hass, "snapshot_cam"): "not_rtsp",
+        cam(hass, "broken"): "stream_source_error",
     }
 
 
@@ -75,7 +75,7 @@ async def test_gateway_going_away_and_back(
     assert hass.states.get(CONNECTED).state == "on"
     assert hass.states.get(CONSENT).state == "on"
     # The restarted gateway got the owner's policy again at once.
-    assert {c.id: c.consent for c in back.shares.owner.cameras}["front_door"] is True
+    assert {c.id: c.consent for c in back.shares.owner.cameras}[cam(hass, "front_door")] is True
 
 
 async def test_policy_is_refreshed_inside_the_lease(
@@ -98,7 +98,7 @@ async def test_stream_url_is_read_again_at_every_push(
     cameras["garage"].source = "rtsps://127.0.0.1:8322/garage?token=expiring-2"
     await entry.runtime_data.coordinator.async_push_policy()
     sources = {c.id: c.source for c in gw.shares.owner.cameras}
-    assert sources["garage"].endswith("expiring-2")
+    assert sources[cam(hass, "garage")].endswith("expiring-2")
 
 
 async def test_stale_policy_is_pushed_again(
@@ -127,8 +127,8 @@ async def test_a_new_camera_gets_its_device_and_entities(
     )
     await wait_for(lambda: hass.states.get("switch.back_yard_share_with_city") is not None)
     assert hass.states.get("switch.back_yard_share_with_city").state == "off"
-    await wait_for(lambda: "back_yard" in {c.id for c in gw.shares.owner.cameras})
-    assert "side_gate" in {c.id for c in gw.shares.owner.cameras}
+    await wait_for(lambda: cam(hass, "back_yard") in {c.id for c in gw.shares.owner.cameras})
+    assert cam(hass, "side_gate") in {c.id for c in gw.shares.owner.cameras}
     assert hass.states.get("switch.side_gate_share_with_city") is not None
     assert gw.shares.owner.pushed_at != pushed
 

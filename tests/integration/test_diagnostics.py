@@ -12,7 +12,7 @@ from rtcc_gateway.app import Bound, Gateway
 from custom_components.rtcc_share.diagnostics import async_get_config_entry_diagnostics
 
 from ..conftest import OWNER_TOKEN
-from .conftest import FRONT_SOURCE, GARAGE_SOURCE
+from .conftest import FRONT_SOURCE, GARAGE_SOURCE, cam
 
 
 async def test_diagnostics_redact_secrets(
@@ -27,7 +27,10 @@ async def test_diagnostics_redact_secrets(
     assert diag["entry"]["data"]["token"] == "**REDACTED**"
     assert diag["gateway"]["gateway_id"] == gw.gateway_id
     reasons = {c["camera_id"]: c["not_shareable_reason"] for c in diag["cameras"]}
-    assert reasons["cloud_doorbell"] == "no_stream_source"
-    assert reasons["front_door"] is None
+    assert reasons[cam(hass, "cloud_doorbell")] == "no_stream_source"
+    assert reasons[cam(hass, "front_door")] is None
     assert diag["connected"] is True
-    assert {c["id"] for c in diag["state"]["cameras"]} == {"front_door", "garage"}
+    assert {c["id"] for c in diag["state"]["cameras"]} == {
+        cam(hass, "front_door"),
+        cam(hass, "garage"),
+    }

@@ -9,7 +9,7 @@ from rtcc_gateway.app import Bound, Gateway
 
 from custom_components.rtcc_share.const import DOMAIN
 
-from .conftest import CityCall, wait_for
+from .conftest import CityCall, cam, wait_for
 
 EVENT_ENTITY = "event.rtcc_share_city_request"
 
@@ -40,7 +40,7 @@ async def test_request_fires_events_and_updates_entities(
     assert data["incident_id"] == "JPD-2026-001234"
     assert data["offense"] == "burglary"
     assert data["reason"] == "Suspect seen leaving towards the street"
-    assert data["camera_ids"] == ["front_door"]
+    assert data["camera_ids"] == [cam(hass, "front_door")]
     assert data["cameras"] == ["camera.front_door"]
     assert data["window"]["duration_s"] == 900
     assert data["config_entry_id"] == entry.entry_id

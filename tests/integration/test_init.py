@@ -16,7 +16,7 @@ from rtcc_gateway.app import Bound, Gateway
 from custom_components.rtcc_share.const import DOMAIN
 
 from ..conftest import OWNER_TOKEN
-from .conftest import FakeCamera
+from .conftest import FakeCamera, cam
 
 
 def make_entry(hass: HomeAssistant, port: int, token: str = OWNER_TOKEN) -> MockConfigEntry:
@@ -72,7 +72,7 @@ async def test_stale_camera_devices_can_be_removed(
     registry = dr.async_get(hass)
     hub = registry.async_get_device_by_identifier((DOMAIN, gw.gateway_id), entry.entry_id)
     garage = registry.async_get_device_by_identifier(
-        (DOMAIN, f"{gw.gateway_id}_garage"), entry.entry_id
+        (DOMAIN, f"{gw.gateway_id}_{cam(hass, 'garage')}"), entry.entry_id
     )
     assert hub is not None
     assert garage is not None
@@ -122,7 +122,7 @@ async def test_removing_the_entry_forgets_the_owner_settings(
         "switch", "turn_on", {"entity_id": "switch.front_door_share_with_city"}, blocking=True
     )
     key = f"{DOMAIN}.{entry.entry_id}"
-    assert hass_storage[key]["data"]["cameras"]["front_door"]["consent"] is True
+    assert hass_storage[key]["data"]["cameras"][cam(hass, "front_door")]["consent"] is True
     assert await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()
     assert key not in hass_storage

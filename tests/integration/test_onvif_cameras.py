@@ -47,7 +47,7 @@ from custom_components.rtcc_share.discovery.ws_discovery import DiscoveredDevice
 from custom_components.rtcc_share.issues import onvif_issue_id
 
 from ..peers.onvif_sim import OnvifSim, run_onvif_sim, sim_unavailable
-from .conftest import FakeCamera, make_entry, wait_for
+from .conftest import FakeCamera, cam, make_entry, wait_for
 
 USER = "admin"
 PASSWORD = "Sim-Pass:w/rd@1"
@@ -352,7 +352,7 @@ async def test_manual_camera_and_its_failures_at_push_time(
     assert pushed(gw)[camera_id].source == "rtsp://192.0.2.7:554/main?x=1"  # no credentials
     assert lan.calls[-1] == ("192.0.2.7", 8000, None, None)
     # HA camera entities are still offered alongside
-    assert "front_door" in pushed(gw)
+    assert cam(hass, "front_door") in pushed(gw)
 
     # Unreachable: not offered for now, with the reason, and no repair issue.
     lan.answer = OnvifConnectionError("gone")
@@ -519,8 +519,8 @@ async def test_devices_of_cameras_gone_for_good_are_removed(
 ) -> None:
     entry, gw, _bound = loaded
     coord = entry.runtime_data.coordinator
-    assert camera_device(hass, entry, gw, "garage") is not None
-    assert camera_device(hass, entry, gw, "front_door") is not None
+    assert camera_device(hass, entry, gw, cam(hass, "garage")) is not None
+    assert camera_device(hass, entry, gw, cam(hass, "front_door")) is not None
     # A camera whose integration is not loaded (no state, still registered) keeps its device.
     hass.states.async_remove("camera.front_door")
     # A camera entity the owner deleted is gone for good: its device goes with the next push.
@@ -528,9 +528,9 @@ async def test_devices_of_cameras_gone_for_good_are_removed(
     await hass.async_block_till_done()
     assert hass.states.get("camera.garage") is None
     await coord.async_push_policy()
-    assert "garage" not in pushed(gw)
-    assert camera_device(hass, entry, gw, "garage") is None
-    assert camera_device(hass, entry, gw, "front_door") is not None
+    assert cam(hass, "garage") not in pushed(gw)
+    assert camera_device(hass, entry, gw, cam(hass, "garage")) is None
+    assert camera_device(hass, entry, gw, cam(hass, "front_door")) is not None
     hub = dr.async_get(hass).async_get_device_by_identifier((DOMAIN, gw.gateway_id), entry.entry_id)
     assert hub is not None
 

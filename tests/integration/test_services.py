@@ -16,7 +16,7 @@ from rtcc_gateway.app import Bound, Gateway
 from custom_components.rtcc_share.const import DOMAIN
 
 from ..conftest import GatewayFactory
-from .conftest import CityCall, wait_for
+from .conftest import CityCall, cam, wait_for
 from .test_event import consent
 
 NIGHT = {
@@ -56,8 +56,10 @@ async def test_approve_with_camera_id_and_revoke_by_camera(
     _, gw, _ = loaded
     await consent(hass)
     _, body = await city()
-    await call(hass, "approve", {"request_id": body["request_id"], "cameras": "front_door"})
-    assert [s["camera_id"] for s in gw.owner_state()["shares"]] == ["front_door"]
+    await call(
+        hass, "approve", {"request_id": body["request_id"], "cameras": cam(hass, "front_door")}
+    )
+    assert [s["camera_id"] for s in gw.owner_state()["shares"]] == [cam(hass, "front_door")]
 
     await call(hass, "revoke", {"camera": "camera.front_door"})
     assert gw.owner_state()["shares"] == []

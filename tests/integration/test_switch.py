@@ -9,7 +9,7 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from rtcc_gateway.app import Bound, Gateway
 
-from .conftest import CityCall, FakeCamera, wait_for
+from .conftest import CityCall, FakeCamera, cam, wait_for
 
 CONSENT = "switch.front_door_share_with_city"
 PAUSE = "switch.rtcc_share_pause_sharing"
@@ -30,16 +30,16 @@ async def test_consent_is_off_by_default_and_reaches_the_gateway(
 ) -> None:
     _, gw, _ = loaded
     assert hass.states.get(CONSENT).state == STATE_OFF
-    assert gw_camera(gw, "front_door")["consent"] is False
+    assert gw_camera(gw, cam(hass, "front_door"))["consent"] is False
 
     await switch(hass, CONSENT, True)
     assert hass.states.get(CONSENT).state == STATE_ON
-    assert gw_camera(gw, "front_door")["consent"] is True
-    assert gw_camera(gw, "garage")["consent"] is False
+    assert gw_camera(gw, cam(hass, "front_door"))["consent"] is True
+    assert gw_camera(gw, cam(hass, "garage"))["consent"] is False
 
     await switch(hass, CONSENT, False)
     assert hass.states.get(CONSENT).state == STATE_OFF
-    assert gw_camera(gw, "front_door")["consent"] is False
+    assert gw_camera(gw, cam(hass, "front_door"))["consent"] is False
 
 
 async def test_consent_off_ends_a_live_share(
@@ -103,8 +103,8 @@ async def test_consent_and_settings_survive_a_restart(
     assert hass.states.get(CONSENT).state == STATE_ON
     assert hass.states.get(PAUSE).state == STATE_ON
     assert hass.states.get("number.garage_maximum_share_minutes").state == "15.0"
-    assert gw_camera(gw, "front_door")["consent"] is True
-    assert gw_camera(gw, "garage")["max_duration_s"] == 900
+    assert gw_camera(gw, cam(hass, "front_door"))["consent"] is True
+    assert gw_camera(gw, cam(hass, "garage"))["max_duration_s"] == 900
     assert gw.owner_state()["paused"] is True
 
 
@@ -153,5 +153,5 @@ async def test_consent_off_does_not_wait_for_a_slow_camera(
     # The slow camera's lookup never ends until `slow` is set: waiting for it would hang here.
     await asyncio.wait_for(switch(hass, CONSENT, False), 60)
     assert not slow.is_set()
-    assert gw_camera(gw, "front_door")["consent"] is False
+    assert gw_camera(gw, cam(hass, "front_door"))["consent"] is False
     slow.set()
