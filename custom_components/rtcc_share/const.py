@@ -76,4 +76,5 @@ CITY_EVENT_TYPES: Final = [
     "viewer_connected",
 ]
 
-SHARING_STATUSES: Final = ["idle", "pending", "scheduled", "live", "blocked"]
+# The camera's sharing status: "not_shared" while consent is off, else the gateway's status.
+SHARING_STATUSES: Final = ["not_shared", "idle", "pending", "scheduled", "live", "blocked"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from homeassistant.components.number import NumberEntity, NumberMode
+from homeassistant.components.number import NumberDeviceClass, NumberEntity, NumberMode
 from homeassistant.const import EntityCategory, UnitOfTime
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -33,6 +33,7 @@ class MaxMinutesNumber(RtccShareCameraEntity, NumberEntity):
     """The longest a share of this camera may last."""
 
     _attr_entity_category = EntityCategory.CONFIG
+    _attr_device_class = NumberDeviceClass.DURATION
     _attr_native_min_value = MIN_SHARE_MINUTES
     _attr_native_max_value = MAX_SHARE_MINUTES
     _attr_native_step = 1

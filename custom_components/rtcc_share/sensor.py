@@ -42,29 +42,34 @@ async def async_setup_entry(
 
 
 class SharingStatusSensor(RtccShareCameraEntity, SensorEntity):
-    """idle, pending, scheduled, live or blocked (and why)."""
+    """not shared (consent off), idle, pending, scheduled, live or blocked (and why)."""
 
     _attr_device_class = SensorDeviceClass.ENUM
     _attr_options = list(SHARING_STATUSES)  # noqa: RUF012 - the entity base declares it
 
     @property
     def native_value(self) -> str | None:
-        """The gateway's status of this camera."""
+        """Not shared while consent is off; else the gateway's status of this camera."""
+        if not self.settings.consent:
+            return "not_shared"
         status = self.gateway_camera.get("status")
         return status if isinstance(status, str) and status in SHARING_STATUSES else None
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
-        """Why the camera is blocked, and the live share's end."""
-        shares = [
-            s
+        """Why the camera is blocked, and the live share's end (each only when there is one)."""
+        attributes: dict[str, Any] = {}
+        reason = self.gateway_camera.get("blocked_reason")
+        if self.native_value == "blocked" and isinstance(reason, str):
+            attributes["blocked_reason"] = reason
+        ends = [
+            str(s["ends_at"])
             for s in (self.coordinator.data or {}).get("shares") or []
-            if s.get("camera_id") == self.camera_id
+            if s.get("camera_id") == self.camera_id and s.get("ends_at")
         ]
-        return {
-            "blocked_reason": self.gateway_camera.get("blocked_reason"),
-            "ends_at": max((s.get("ends_at") or "" for s in shares), default=None) or None,
-        }
+        if ends:
+            attributes["ends_at"] = max(ends)
+        return attributes
 
 
 class ViewersSensor(RtccShareCameraEntity, SensorEntity):

@@ -34,9 +34,10 @@ async def async_setup_entry(
 
 
 class ConsentSwitch(RtccShareCameraEntity, SwitchEntity):
-    """The owner's consent: off until the owner turns it on; kept by Home Assistant."""
+    """The owner's consent: off until the owner turns it on; kept by Home Assistant.
 
-    _attr_entity_category = EntityCategory.CONFIG
+    The camera's primary control (no entity category), so dashboards show it.
+    """
 
     @property
     def is_on(self) -> bool:

@@ -6,6 +6,7 @@ import asyncio
 
 from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from rtcc_gateway.app import Bound, Gateway
 
@@ -60,7 +61,9 @@ async def test_consent_off_ends_a_live_share(
 
     await switch(hass, CONSENT, False)
     assert gw.owner_state()["shares"] == []
-    await wait_for(lambda: hass.states.get("sensor.front_door_sharing_status").state == "idle")
+    await wait_for(
+        lambda: hass.states.get("sensor.front_door_sharing_status").state == "not_shared"
+    )
     assert hass.states.get("sensor.rtcc_share_active_shares").state == "0"
 
 
@@ -87,7 +90,7 @@ async def test_consent_and_settings_survive_a_restart(
     await hass.services.async_call(
         "number",
         "set_value",
-        {ATTR_ENTITY_ID: "number.garage_maximum_share_minutes", "value": 15},
+        {ATTR_ENTITY_ID: "number.garage_maximum_share_length", "value": 15},
         blocking=True,
     )
     assert await hass.config_entries.async_unload(entry.entry_id)
@@ -102,7 +105,7 @@ async def test_consent_and_settings_survive_a_restart(
     await hass.async_block_till_done()
     assert hass.states.get(CONSENT).state == STATE_ON
     assert hass.states.get(PAUSE).state == STATE_ON
-    assert hass.states.get("number.garage_maximum_share_minutes").state == "15.0"
+    assert hass.states.get("number.garage_maximum_share_length").state == "15.0"
     assert gw_camera(gw, cam(hass, "front_door"))["consent"] is True
     assert gw_camera(gw, cam(hass, "garage"))["max_duration_s"] == 900
     assert gw.owner_state()["paused"] is True
@@ -115,7 +118,7 @@ async def test_nightly_privacy_window_reaches_the_gateway(
     await hass.services.async_call(
         "time",
         "set_value",
-        {ATTR_ENTITY_ID: "time.rtcc_share_privacy_window_start", "time": "23:30:00"},
+        {ATTR_ENTITY_ID: "time.rtcc_share_privacy_window_from", "time": "23:30:00"},
         blocking=True,
     )
     assert gw.owner_state()["policy"]["privacy_windows"] == []
@@ -127,10 +130,10 @@ async def test_nightly_privacy_window_reaches_the_gateway(
     await hass.services.async_call(
         "time",
         "set_value",
-        {ATTR_ENTITY_ID: "time.rtcc_share_privacy_window_end", "time": "06:15:00"},
+        {ATTR_ENTITY_ID: "time.rtcc_share_privacy_window_until", "time": "06:15:00"},
         blocking=True,
     )
-    assert hass.states.get("time.rtcc_share_privacy_window_end").state == "06:15:00"
+    assert hass.states.get("time.rtcc_share_privacy_window_until").state == "06:15:00"
     assert gw.owner_state()["policy"]["privacy_windows"][0]["end"] == "06:15"
     await switch(hass, "switch.rtcc_share_nightly_privacy_window", False)
     assert gw.owner_state()["policy"]["privacy_windows"] == []
@@ -155,3 +158,40 @@ async def test_consent_off_does_not_wait_for_a_slow_camera(
     assert not slow.is_set()
     assert gw_camera(gw, cam(hass, "front_door"))["consent"] is False
     slow.set()
+
+
+async def test_states_say_what_is_true(
+    hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound]
+) -> None:
+    """Consent off reads "not shared" (not "idle"); a block names its reason, and only then;
+    counts carry no made-up units; the consent switch is the camera's primary control."""
+    entities = er.async_get(hass)
+    status = "sensor.front_door_sharing_status"
+    assert hass.states.get(status).state == "not_shared"
+    assert "blocked_reason" not in hass.states.get(status).attributes
+    assert entities.async_get(CONSENT).entity_category is None
+
+    await switch(hass, CONSENT, True)
+    await wait_for(lambda: hass.states.get(status).state == "idle")
+    await switch(hass, PAUSE, True)
+    await wait_for(lambda: hass.states.get(status).state == "blocked")
+    assert hass.states.get(status).attributes["blocked_reason"] == "paused"
+    await switch(hass, PAUSE, False)
+    await wait_for(lambda: hass.states.get(status).state == "idle")
+    assert "blocked_reason" not in hass.states.get(status).attributes
+
+    for count in (
+        "sensor.rtcc_share_pending_requests",
+        "sensor.rtcc_share_active_shares",
+        "sensor.rtcc_share_privacy_schedule",
+        "sensor.front_door_viewers_now",
+    ):
+        assert "unit_of_measurement" not in hass.states.get(count).attributes, count
+    minutes = hass.states.get("number.front_door_maximum_share_length")
+    assert minutes.attributes["device_class"] == "duration"
+    assert minutes.attributes["unit_of_measurement"] == "min"
+    names = [
+        hass.states.get(e).name
+        for e in ("time.rtcc_share_privacy_window_from", "time.rtcc_share_privacy_window_until")
+    ]
+    assert names == sorted(names), "listed as they read: from … until …"
