@@ -48,10 +48,12 @@ from .const import (
     MIN_SHARE_MINUTES,
     SUBENTRY_ONVIF,
 )
+from .first_connection import CONF_IMPORTED, placeholders, snapshot
 from .gateway_client import (
     GatewayAuthError,
     GatewayClient,
     GatewayConnectionError,
+    GatewayError,
     GatewayInfo,
     GatewayResponseError,
 )
@@ -140,6 +142,7 @@ class RtccShareConfigFlow(ConfigFlow, domain=DOMAIN):
     def __init__(self) -> None:
         """Nothing discovered yet."""
         self._discovered: dict[str, Any] = {}
+        self._snapshot: dict[str, Any] | None = None
         self._addon_name = ""
 
     @staticmethod
@@ -171,6 +174,25 @@ class RtccShareConfigFlow(ConfigFlow, domain=DOMAIN):
             LOGGER.exception("Unexpected error while connecting to the gateway")
             return None, "unknown"
 
+    async def _read_gateway(self) -> None:
+        """What the gateway has now, to show and keep (None when it cannot be read)."""
+        client = GatewayClient(
+            async_get_clientsession(self.hass),
+            self._discovered[CONF_HOST],
+            self._discovered[CONF_PORT],
+            self._discovered[CONF_TOKEN],
+        )
+        try:
+            self._snapshot = snapshot(await client.get_state())
+        except GatewayError:
+            self._snapshot = None
+
+    def _create(self, title: str) -> ConfigFlowResult:
+        data: dict[str, Any] = dict(self._discovered)
+        if self._snapshot is not None:
+            data[CONF_IMPORTED] = self._snapshot
+        return self.async_create_entry(title=title, data=data)
+
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """The manual step: host, port and owner token."""
         errors: dict[str, str] = {}
@@ -183,15 +205,25 @@ class RtccShareConfigFlow(ConfigFlow, domain=DOMAIN):
             else:
                 await self.async_set_unique_id(info.gateway_id)
                 self._abort_if_unique_id_configured(updates=user_input)
-                return self.async_create_entry(
-                    title=f"rtcc_share gateway ({user_input[CONF_HOST]})", data=user_input
-                )
+                self._discovered = dict(user_input)
+                await self._read_gateway()
+                return await self.async_step_confirm()
         return self.async_show_form(
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(
                 _user_schema(user_input or {}), user_input or {}
             ),
             errors=errors,
+        )
+
+    async def async_step_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """What sharing means, and what the gateway has now, before anything is set up."""
+        if user_input is not None:
+            return self._create(f"rtcc_share gateway ({self._discovered[CONF_HOST]})")
+        return self.async_show_form(
+            step_id="confirm", description_placeholders=placeholders(self._snapshot)
         )
 
     async def async_step_reauth(self, _entry_data: Mapping[str, Any]) -> ConfigFlowResult:
@@ -264,6 +296,7 @@ class RtccShareConfigFlow(ConfigFlow, domain=DOMAIN):
         self._discovered = {CONF_HOST: host, CONF_PORT: port, CONF_TOKEN: token}
         self._abort_if_unique_id_configured(updates=self._discovered)
         self._addon_name = discovery_info.name
+        await self._read_gateway()
         return await self.async_step_hassio_confirm()
 
     async def async_step_hassio_confirm(
@@ -271,10 +304,8 @@ class RtccShareConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """The waiver: what sharing means, before anything is set up."""
         if user_input is not None:
-            return self.async_create_entry(
-                title=f"rtcc_share gateway ({self._addon_name})", data=self._discovered
-            )
+            return self._create(f"rtcc_share gateway ({self._addon_name})")
         return self.async_show_form(
             step_id="hassio_confirm",
-            description_placeholders={"addon": self._addon_name},
+            description_placeholders={"addon": self._addon_name, **placeholders(self._snapshot)},
         )

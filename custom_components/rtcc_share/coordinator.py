@@ -48,6 +48,7 @@ from .const import (
 from .controls import OwnerControls, explain, translated
 from .devices import async_remove_stale_devices
 from .discovery.lan import DiscoveredCamera, async_scan
+from .first_connection import CONF_IMPORTED, import_into
 from .gateway_client import (
     GatewayAuthError,
     GatewayClient,
@@ -120,10 +121,22 @@ class RtccShareCoordinator(DataUpdateCoordinator[dict[str, Any]]):
     async def async_setup(self) -> None:
         """Load the owner's settings, push them, read the state (ConfigEntryNotReady if down)."""
         await self.controls.async_load()
-        if async_migrate_camera_ids(
-            self.hass, self.config_entry, self.info.gateway_id, self.controls.settings
-        ):
+        changed = bool(
+            async_migrate_camera_ids(
+                self.hass, self.config_entry, self.info.gateway_id, self.controls.settings
+            )
+        )
+        imported = self.config_entry.data.get(CONF_IMPORTED)
+        if isinstance(imported, dict):
+            # The first connection: keep what the gateway had (shown in the flow), once.
+            taken = import_into(self.controls.settings, imported)
+            LOGGER.info("Kept the gateway's %d privacy window(s) and its pause", taken)
+            changed = True
+        if changed:
             await self.controls.store.async_save(self.controls.settings)
+        if imported is not None:
+            data = {k: v for k, v in self.config_entry.data.items() if k != CONF_IMPORTED}
+            self.hass.config_entries.async_update_entry(self.config_entry, data=data)
         try:
             await self.async_push_policy()
         except GatewayAuthError as err:

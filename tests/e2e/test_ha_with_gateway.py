@@ -40,6 +40,8 @@ async def test_flow_and_setup_against_the_console_script(
             result["flow_id"],
             {CONF_HOST: "127.0.0.1", CONF_PORT: gw.owner_port, CONF_TOKEN: OWNER_TOKEN},
         )
+        assert result["step_id"] == "confirm"
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
         assert result["type"] is FlowResultType.CREATE_ENTRY
         await hass.async_block_till_done()
         entry = result["result"]

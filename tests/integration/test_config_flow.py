@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 from unittest.mock import patch
 
 import pytest
@@ -16,6 +17,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from rtcc_gateway.app import Bound, Gateway
 
 from custom_components.rtcc_share.const import DOMAIN
+from custom_components.rtcc_share.first_connection import CONF_IMPORTED
+from custom_components.rtcc_share.gateway_client import GatewayClient, GatewayConnectionError
 
 from ..conftest import OWNER_TOKEN
 
@@ -71,11 +74,15 @@ async def test_user_step_creates_one_entry_per_gateway(
     assert result["errors"] == {}
 
     result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input(bound))
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "confirm", "what sharing means, before anything is set up"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "rtcc_share gateway (127.0.0.1)"
-    assert result["data"] == user_input(bound)
+    assert {k: result["data"][k] for k in user_input(bound)} == user_input(bound)
     assert result["result"].unique_id == gw.gateway_id
     await hass.async_block_till_done()
+    assert CONF_IMPORTED not in result["result"].data, "imported once, then dropped"
 
     # The same gateway again: refused, the entry keeps one copy.
     again = await hass.config_entries.flow.async_init(
@@ -119,7 +126,61 @@ async def test_unreachable_gateway_is_named_and_the_form_recovers(
     assert result["errors"] == {"base": "cannot_connect"}
 
     result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input(bound))
+    assert result["step_id"] == "confirm"
+
+
+async def test_the_first_connection_keeps_the_gateways_windows_and_pause(
+    hass: HomeAssistant, gateway_factory: Any, config_dict: dict[str, Any]
+) -> None:
+    """A gateway that ran on its own file: the flow shows its windows, pause and cameras, and
+    Home Assistant keeps the windows and the pause instead of pushing nothing over them."""
+    config_dict["policy"]["privacy_windows"] = [{"days": ["mon"], "start": "22:00", "end": "07:00"}]
+    config_dict["policy"]["paused"] = True
+    gw, bound = await gateway_factory(config_dict)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input(bound))
+    assert result["step_id"] == "confirm"
+    shown = result["description_placeholders"]
+    assert shown["windows"] == "22:00 to 07:00 (mon)"
+    assert shown["pause"] == "paused"
+    assert shown["cameras"] == "Front door (front_door)"
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    policy = gw.owner_state()["policy"]
+    assert policy["privacy_windows"] == [{"days": ["mon"], "start": "22:00", "end": "07:00"}]
+    assert policy["paused"] is True
+    assert [c["id"] for c in gw.owner_state()["cameras"]] != ["front_door"], "HA decides now"
+    settings = result["result"].runtime_data.coordinator.settings
+    assert [w.to_json() for w in settings.privacy_windows] == policy["privacy_windows"]
+
+
+async def test_a_gateway_whose_state_cannot_be_read_still_connects(
+    hass: HomeAssistant, gateway: tuple[Gateway, Bound], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, bound = gateway
+
+    async def broken(_self: Any) -> dict[str, Any]:
+        raise GatewayConnectionError("gone")
+
+    monkeypatch.setattr(GatewayClient, "get_state", broken)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input(bound))
+    assert result["description_placeholders"] == {
+        "windows": "unknown",
+        "pause": "unknown",
+        "cameras": "unknown",
+    }
+    monkeypatch.undo()
+    with patch("custom_components.rtcc_share.async_setup_entry", return_value=True):
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == user_input(bound)
 
 
 async def test_wrong_token_is_named(hass: HomeAssistant, gateway: tuple[Gateway, Bound]) -> None:
@@ -228,10 +289,11 @@ async def test_supervisor_discovery_asks_for_the_waiver_then_creates_the_entry(
         )
         assert result["type"] is FlowResultType.FORM
         assert result["step_id"] == "hassio_confirm"
-        assert result["description_placeholders"] == {"addon": "RTCC Share gateway"}
+        assert result["description_placeholders"]["addon"] == "RTCC Share gateway"
+        assert result["description_placeholders"]["windows"] == "none"
         result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["data"] == user_input(bound)
+    assert {k: result["data"][k] for k in user_input(bound)} == user_input(bound)
     assert result["result"].unique_id == gw.gateway_id
 
 
