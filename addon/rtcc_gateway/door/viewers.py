@@ -98,8 +98,11 @@ class ViewerRegistry:
         viewer.recorded = self._spawn(self._notify("viewer_connected", self._detail(viewer)))
         return viewer
 
-    async def disconnect(self, viewer: Viewer) -> None:
-        """A viewer left or was cut: record how long and how much (after its connect record)."""
+    async def disconnect(self, viewer: Viewer, end_reason: str | None = None) -> None:
+        """A viewer left or was cut: record how long, how much and why (after its connect record).
+
+        `end_reason` is set when the door knows it (`camera_lost`).
+        """
         live = self._live.get(viewer.token, {})
         if live.pop(viewer.id, None) is None:
             return
@@ -108,6 +111,8 @@ class ViewerRegistry:
         self.totals[viewer.token] = (count, seconds + duration)
         detail = self._detail(viewer)
         detail.update(duration_s=round(duration, 3), bytes=viewer.bytes_out)
+        if end_reason is not None:
+            detail["end_reason"] = end_reason
         connected = viewer.recorded
 
         async def record() -> None:

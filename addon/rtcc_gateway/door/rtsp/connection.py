@@ -5,7 +5,8 @@ itself, and every answer the viewer gets is written by the door too (only the he
 here: CSeq, Server, Public/Allow, Session, Transport, Content-Base/Type, RTP-Info). Unknown and
 expired tokens get the same 404. A camera that cannot serve gets the viewer a 503 and the owner
 a `camera_unavailable` record naming the cause; a viewer breaking the rules while playing gets a
-`door_violation` record.
+`door_violation` record. A camera lost while playing ends the viewer with `end_reason:
+camera_lost` on its `viewer_disconnected` record.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from rtcc_gateway.door.rtsp.messages import Parser, Request, Response, RtspError
-from rtcc_gateway.door.rtsp.relay import Relay
+from rtcc_gateway.door.rtsp.relay import NO_MEDIA_S, Relay
 from rtcc_gateway.door.rtsp.reports import Reports
 from rtcc_gateway.door.rtsp.rules import (
     Answer,
@@ -101,8 +102,10 @@ class Connection:
         admit: Admit,
         viewers: ViewerRegistry | None,
         reports: Reports,
+        no_media_s: float = NO_MEDIA_S,
     ) -> None:
         self.reader = reader
+        self._no_media_s = no_media_s
         self.writer = writer
         self._max_head = max_head
         self._admit = admit
@@ -307,19 +310,29 @@ class Connection:
             }
             await self._reports.report(f"share:{admission.share_id}", "door_violation", detail)
 
+        relay = Relay(
+            reader=self.reader,
+            writer=self.writer,
+            parser=self.parser,
+            viewing=self.viewing,
+            upstream=upstream,
+            channels=self.channels,
+            viewer=viewer,
+            reply=self.reply,
+            violation=violation,
+            no_media_s=self._no_media_s,
+        )
         try:
-            await Relay(
-                reader=self.reader,
-                writer=self.writer,
-                parser=self.parser,
-                viewing=self.viewing,
-                upstream=upstream,
-                channels=self.channels,
-                viewer=viewer,
-                reply=self.reply,
-                violation=violation,
-            ).run()
+            await relay.run()
         finally:
             close()
+            if relay.end_reason is not None:
+                _LOGGER.warning(
+                    "camera %s lost while share %s played (no media for %g s, or the upstream "
+                    "closed): the viewer was ended",
+                    admission.camera_id,
+                    admission.share_id,
+                    self._no_media_s,
+                )
             if viewer is not None and self._viewers is not None:
-                await self._viewers.disconnect(viewer)
+                await self._viewers.disconnect(viewer, end_reason=relay.end_reason)

@@ -6,6 +6,10 @@ here. Up, the viewer's frames (RTCP receiver reports) are length-checked and dro
 requests are held to the same rules as before PLAY and answered by the door; anything that is
 not RTSP ends the connection as a door violation. The door keeps the upstream session alive
 with keep-alives of its own, since the viewer's never reach it.
+
+A camera that stops sending media ends the relay with `camera_lost`: at once when the upstream
+closes (the direct backend), or after `no_media_s` without a media frame, since go2rtc keeps a
+viewer whose camera died connected and silent (measured: 56 s of nothing, then its own timeout).
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from rtcc_gateway.door.rtsp.rules import Answer, RefusedError, Teardown, Viewing
 from rtcc_gateway.door.rtsp.upstream import CameraError, UpstreamSession
 from rtcc_gateway.door.viewers import Viewer
 
-IDLE_TIMEOUT_S: Final = 60.0  # no media from the upstream for this long closes the relay
+NO_MEDIA_S: Final = 10.0  # no media frame from the upstream for this long: the camera is lost
+CAMERA_LOST: Final = "camera_lost"
 CHUNK: Final = 64 * 1024
 
 # Writes the door's answer (status, reason, CSeq, headers, why) to the viewer.
@@ -43,9 +48,11 @@ class Relay:
     viewer: Viewer | None
     reply: Reply
     violation: Violation
+    no_media_s: float = NO_MEDIA_S
+    end_reason: str | None = None  # CAMERA_LOST when the relay ended for want of media
 
     async def run(self) -> None:
-        """Relay until either side ends, the viewer tears down or breaks the rules, or it idles."""
+        """Relay until a side ends, the viewer tears down or breaks the rules, or media stops."""
         tasks = [asyncio.ensure_future(t()) for t in (self._down, self._up, self._keepalive)]
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -60,14 +67,23 @@ class Relay:
 
     async def _down(self) -> None:
         upstream = self.upstream
+        loop = asyncio.get_running_loop()
+        media_deadline = loop.time() + self.no_media_s
         while True:
-            async with asyncio.timeout(IDLE_TIMEOUT_S):
-                data = await upstream.reader.read(CHUNK)
+            # Only media moves the deadline: answers to the door's keep-alives do not.
+            try:
+                async with asyncio.timeout_at(media_deadline):
+                    data = await upstream.reader.read(CHUNK)
+            except TimeoutError:
+                self.end_reason = CAMERA_LOST
+                return
             if not data:
+                self.end_reason = CAMERA_LOST
                 return
             upstream.parser.feed(data)
             out = _frames_for_viewer(upstream, self.channels)
             if out:
+                media_deadline = loop.time() + self.no_media_s
                 self.writer.write(out)
                 if self.viewer is not None:
                     self.viewer.bytes_out += len(out)

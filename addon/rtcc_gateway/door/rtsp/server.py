@@ -13,6 +13,7 @@ import contextlib
 import ssl
 
 from rtcc_gateway.door.rtsp.connection import REQUEST_TIMEOUT_S, Admission, Admit, Connection
+from rtcc_gateway.door.rtsp.relay import NO_MEDIA_S
 from rtcc_gateway.door.rtsp.reports import Report, Reports
 from rtcc_gateway.door.rtsp.upstream import CameraError
 from rtcc_gateway.door.upstream_auth import UpstreamAuthError
@@ -34,8 +35,12 @@ class RtspDoor:
         admit: Admit = _admit_nothing,
         viewers: ViewerRegistry | None = None,
         report: Report | None = None,
+        no_media_s: float = NO_MEDIA_S,
     ) -> None:
         self._max_header = max_header_bytes
+        # How long a playing viewer may get no media before the camera counts as lost; read for
+        # each new connection (tests shorten it on a running door).
+        self.no_media_s = no_media_s
         self.admit = admit
         self.viewers = viewers
         self.reports = Reports(report)
@@ -83,6 +88,7 @@ class RtspDoor:
             admit=self.admit,
             viewers=self.viewers,
             reports=self.reports,
+            no_media_s=self.no_media_s,
         )
         try:
             await connection.run()
