@@ -1,21 +1,29 @@
-"""Dependencies failing under a live share: the camera dies and comes back, on both backends.
+"""Dependencies failing under a live share, with real viewers: the camera dies and comes back
+(both backends), go2rtc is killed -9, the owner's lease runs out.
 
-Covered elsewhere, not repeated here: go2rtc killed -9 and hung (tests/gateway/
-test_go2rtc_backend.py), a corrupt database at start (tests/gateway/test_persistence.py), the
-owner lease running out (tests/gateway/test_owner_api.py, test_policy.py).
+Covered elsewhere, not repeated here: go2rtc's supervisor at the restreamer level (killed, hung,
+config rewritten: tests/gateway/test_go2rtc_backend.py), a corrupt database at start
+(tests/gateway/test_persistence.py), the lease without viewers (tests/gateway/test_owner_api.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import os
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
+from rtcc_gateway.restreamer.go2rtc import Go2rtcRestreamer
 
-from ..gateway.conftest import Harness, HarnessFactory
+from ..conftest import Clock
+from ..gateway.conftest import Harness, HarnessFactory, incident
+from ..gateway.test_owner_api import push_body
 from ..peers.camera import camera_available, run_camera
+from ..peers.go2rtc import go2rtc_binary
 from ..peers.rtsp_client import RtspRefusedError, RtspViewer, play
 from .conftest import CAMERA_PASSWORD, CAMERA_USER, door_harness, share_link
 
@@ -123,3 +131,62 @@ async def test_a_camera_dying_mid_share_ends_its_viewer_as_camera_lost_and_new_v
 
 async def _has(records: Awaitable[list[dict[str, Any]]]) -> bool:
     return bool(await records)
+
+
+def _token(url: str) -> str:
+    return url.rsplit("/", 1)[1]
+
+
+async def test_go2rtc_killed_mid_share_comes_back_with_only_live_shares_and_viewers_reconnect(
+    harness_factory: HarnessFactory, config_dict: dict[str, Any], camera: Camera
+) -> None:
+    go2rtc_binary()  # skips with the reason when there is none
+    h = await door_harness(harness_factory, config_dict, camera.url, "go2rtc")
+    backend = h.gateway.restreamer
+    assert isinstance(backend, Go2rtcRestreamer)
+    url, _ = await share_link(h, duration_s=3600)
+    ended_url, ended = await share_link(h, incident_id="JPD-2026-000002", duration_s=3600)
+    await h.city.call("DELETE", f"/api/v1/requests/{ended['request_id']}")
+    assert set(await backend.list_streams()) == {_token(url)}
+    old_pid = backend.pid
+    assert old_pid is not None
+
+    async with watching(url) as (_, reading):
+        os.kill(old_pid, signal.SIGKILL)
+        assert await asyncio.wait_for(reading, 30) is not None, "its viewer was ended"
+
+    await until(lambda: _has(h.audit("restreamer_restarted")), timeout=60)
+    assert backend.pid not in (None, old_pid)
+    assert set(await backend.list_streams()) == {_token(url)}, "only the live share came back"
+    async with watching(url) as (again, _):
+        assert again.packets > 0, "a viewer reconnects through the new go2rtc"
+    assert await refused_status(ended_url) == 404
+
+
+async def test_the_owner_lease_running_out_cuts_viewers_and_declines_with_stale_policy(
+    harness_factory: HarnessFactory, config_dict: dict[str, Any], camera: Camera, backend: str
+) -> None:
+    clock = Clock()
+    factory = functools.partial(harness_factory, clock=clock)
+    h = await door_harness(factory, config_dict, camera.url, backend)
+    body = push_body(config_dict, consent=True, approval="auto")
+    body["policy"]["owner_lease_s"] = 120
+    assert (await h.owner.call("PUT", "/api/v1/policy", body)).status == 200
+    url, _ = await share_link(h, duration_s=3600)
+
+    async with watching(url) as (_, reading):
+        clock.advance(121)  # Home Assistant stopped refreshing the policy
+        await h.gateway.shares.tick()
+        assert await asyncio.wait_for(reading, 30) is not None, "the viewer was cut"
+
+    (ended,) = await h.audit("share_ended")
+    assert ended["detail"]["reason"] == "stale_policy"
+    later = await h.city.call("POST", "/api/v1/requests", incident(incident_id="JPD-2026-000003"))
+    assert later.body["status"] == "declined"
+    decided = [
+        r["detail"]
+        for r in await h.audit("request_decided")
+        if r["detail"]["request_id"] == later.body["request_id"]
+    ]
+    assert [d["reason"] for d in decided] == ["stale_policy"]
+    assert await refused_status(url) == 404
