@@ -35,7 +35,8 @@ const CSS = `
 header { display: flex; align-items: center; gap: 8px; height: var(--header-height, 56px); padding: 0 12px;
   background: var(--app-header-background-color, var(--primary-color)); color: var(--app-header-text-color, #fff); }
 header h1 { font-size: 20px; font-weight: 400; margin: 0; }
-main { max-width: 1000px; margin: 0 auto; padding: 12px; display: grid; gap: 16px; }
+main { max-width: 1000px; margin: 0 auto; padding: 12px; display: grid; gap: 16px;
+  grid-template-columns: minmax(0, 1fr); } /* wide tables scroll inside their card, not the page */
 section.card { background: var(--card-background-color, #fff); border-radius: var(--ha-card-border-radius, 12px);
   box-shadow: var(--ha-card-box-shadow, none); border: 1px solid var(--divider-color, #ddd); padding: 12px 16px; }
 h2 { font-size: 18px; margin: 4px 0 8px; } h3 { font-size: 15px; margin: 12px 0 6px; }
@@ -56,6 +57,7 @@ button[role="switch"] { min-width: 64px; } button[role="switch"][aria-checked="t
 .request { border: 1px solid var(--divider-color, #ddd); border-radius: 8px; padding: 8px 12px; margin: 8px 0; }
 .request dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 6px 0; }
 .request dt { color: var(--secondary-text-color); } .request dd { margin: 0; overflow-wrap: anywhere; }
+td { overflow-wrap: anywhere; } td.muted { min-width: 12em; }
 .actions { display: flex; flex-wrap: wrap; gap: 8px; }
 .timer { font-variant-numeric: tabular-nums; font-weight: 500; }
 table { border-collapse: collapse; width: 100%; font-size: 0.9em; } th, td { text-align: left; padding: 4px 6px;
