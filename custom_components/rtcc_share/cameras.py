@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -17,6 +18,7 @@ from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
 
 from .const import (
+    DOMAIN,
     LOGGER,
     ONVIF_LOOKUP_TIMEOUT_S,
     REASON_ERROR,
@@ -90,6 +92,27 @@ def entity_camera_id(hass: HomeAssistant, entry_id: str, entity_id: str) -> str:
     if registered is None:
         return camera_id_for(entity_id)
     return stable_camera_id(entry_id, registered.id)
+
+
+def find_camera(
+    hass: HomeAssistant, registry: Mapping[str, RegisteredCamera], gateway_id: str, name: str
+) -> str | None:
+    """The gateway camera id of a shareable camera named by the owner.
+
+    `name` may be the camera entity, any of this integration's entities of that camera (its
+    Share with city switch, say: ONVIF cameras have no camera entity), or the camera id itself.
+    """
+    if name in registry and registry[name].shareable:
+        return name
+    for camera in registry.values():
+        if camera.shareable and camera.entity_id and camera.entity_id == name:
+            return camera.camera_id
+    ours = er.async_get(hass).async_get(name)
+    if ours is not None and ours.platform == DOMAIN:
+        for camera in registry.values():
+            if camera.shareable and ours.unique_id.startswith(f"{gateway_id}_{camera.camera_id}_"):
+                return camera.camera_id
+    return None
 
 
 def onvif_subentries(entry: ConfigEntry) -> list[ConfigSubentry]:

@@ -34,7 +34,7 @@ from homeassistant.util import dt as dt_util
 
 from .audit_head import async_check_audit_head, head_of
 from .bus_events import RequestBook, city_event_type, event_camera_ids, event_data
-from .cameras import RegisteredCamera, async_read_cameras
+from .cameras import RegisteredCamera, async_read_cameras, find_camera
 from .const import (
     BACKOFF_MAX_S,
     BACKOFF_MIN_S,
@@ -391,12 +391,6 @@ class RtccShareCoordinator(DataUpdateCoordinator[dict[str, Any]]):
         camera = self.registry.get(camera_id)
         return None if camera is None else camera.entity_id or None
 
-    def camera_id_of(self, entity_id_or_camera_id: str) -> str | None:
-        """The gateway camera id of a shareable camera, from its entity id or camera id."""
-        for camera in self.registry.values():
-            if camera.shareable and entity_id_or_camera_id in (
-                camera.entity_id or camera.camera_id,
-                camera.camera_id,
-            ):
-                return camera.camera_id
-        return None
+    def camera_id_of(self, name: str) -> str | None:
+        """The gateway camera id of a shareable camera (cameras.find_camera)."""
+        return find_camera(self.hass, self.registry, self.info.gateway_id, name)

@@ -223,3 +223,19 @@ async def test_actions_while_the_gateway_is_down_lose_nothing(
     state = back.owner_state()
     assert state["paused"] is True
     assert state["policy"]["privacy_windows"] == [NIGHT]
+
+
+async def test_cameras_are_named_by_entity_switch_or_id(
+    hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound]
+) -> None:
+    """An ONVIF camera has no camera entity: its Share with city switch names it too."""
+    entry, _, _ = loaded
+    coordinator = entry.runtime_data.coordinator
+    camera_id = cam(hass, "front_door")
+    assert coordinator.camera_id_of("camera.front_door") == camera_id
+    assert coordinator.camera_id_of("switch.front_door_share_with_city") == camera_id
+    assert coordinator.camera_id_of("sensor.front_door_sharing_status") == camera_id
+    assert coordinator.camera_id_of(camera_id) == camera_id
+    assert coordinator.camera_id_of("switch.rtcc_share_pause_sharing") is None
+    assert coordinator.camera_id_of("camera.cloud_doorbell") is None, "not shareable"
+    assert coordinator.camera_id_of("camera.nowhere") is None
