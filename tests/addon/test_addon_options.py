@@ -134,7 +134,8 @@ def test_good_options_make_a_configuration_the_gateway_accepts(addon: Addon) -> 
 
     checked = gateway_check(addon.out)
     assert checked.returncode == 0, checked.stderr
-    assert checked.stdout.strip() == f"ok: {addon.out}"
+    assert checked.stdout.splitlines()[-1] == f"ok: {addon.out}"
+    assert checked.stdout.splitlines()[0].startswith("restreamer: "), "check names its restreamer"
     assert_no_token(result.stdout, result.stderr, checked.stdout, checked.stderr)
 
 

@@ -21,6 +21,7 @@ from rtcc_gateway.door.rtsp.rules import (
     decide,
     parse_session,
     parse_uri,
+    small_number,
     upstream_channels,
 )
 
@@ -470,3 +471,33 @@ def test_random_bytes_never_yield_an_upstream_action(data: bytes) -> None:
         assert not isinstance(decision, Setup | Play)
         if isinstance(decision, Describe):
             assert decision.token == parse_uri(req.uri).token
+
+
+@pytest.mark.parametrize(
+    ("text", "digits", "number"),
+    [
+        ("42", 9, 42),
+        (" 7 ", 9, 7),
+        ("²", 9, None),
+        ("\u0661", 9, None),  # ARABIC-INDIC DIGIT ONE
+        ("", 9, None),
+        ("12", 1, None),
+        ("9" * 5000, 9, None),
+        ("-1", 9, None),
+    ],
+)
+def test_only_short_ascii_digits_are_numbers(text: str, digits: int, number: int | None) -> None:
+    assert small_number(text, digits) == number
+
+
+@pytest.mark.parametrize(
+    "transport",
+    [
+        "RTP/AVP/TCP;interleaved=²-3",
+        "RTP/AVP/TCP;interleaved=0-" + "9" * 5000,
+        "RTP/AVP/TCP;interleaved=300-301",
+    ],
+)
+def test_an_upstream_transport_with_odd_numbers_is_refused_by_name(transport: str) -> None:
+    with pytest.raises(ValueError, match="interleaved"):
+        upstream_channels(transport)

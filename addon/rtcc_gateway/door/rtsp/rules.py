@@ -155,6 +155,17 @@ def transport_header(channels: tuple[int, int]) -> str:
     return f"RTP/AVP/TCP;unicast;interleaved={channels[0]}-{channels[1]}"
 
 
+def small_number(text: str, digits: int = 9) -> int | None:
+    """A count or id written in at most `digits` ASCII digits, else None.
+
+    (str.isdigit() takes "²" and other scripts' digits, which int() then refuses or reads.)
+    """
+    text = text.strip()
+    if 0 < len(text) <= digits and text.isascii() and text.isdigit():
+        return int(text)
+    return None
+
+
 def upstream_channels(value: str) -> tuple[int, int]:
     """The interleaved channels an upstream's SETUP answer assigned; ValueError if not TCP."""
     protocol, *params = (p.strip() for p in value.split(",", maxsplit=1)[0].split(";"))
@@ -164,11 +175,10 @@ def upstream_channels(value: str) -> tuple[int, int]:
         name, _, text = param.partition("=")
         if name.strip().lower() == "interleaved":
             low, _, high = text.strip().partition("-")
-            if low.isdigit() and (not high or high.isdigit()):
-                rtp = int(low)
-                rtcp = int(high) if high else rtp + 1
-                if rtp <= 255 and rtcp <= 255:  # noqa: PLR2004
-                    return rtp, rtcp
+            rtp = small_number(low, 3)
+            rtcp = small_number(high, 3) if high else (None if rtp is None else rtp + 1)
+            if rtp is not None and rtcp is not None and rtp <= 255 and rtcp <= 255:  # noqa: PLR2004
+                return rtp, rtcp
     raise ValueError("the upstream's transport names no interleaved channels")
 
 
@@ -180,8 +190,9 @@ def parse_session(value: str) -> tuple[str, float | None]:
     timeout = None
     for param in params:
         name, _, text = param.partition("=")
-        if name.strip().lower() == "timeout" and text.strip().isdigit():
-            timeout = float(text.strip())
+        seconds = small_number(text, 6)
+        if name.strip().lower() == "timeout" and seconds is not None:
+            timeout = float(seconds)
     return ident, timeout
 
 

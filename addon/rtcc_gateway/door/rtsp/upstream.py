@@ -15,7 +15,12 @@ from dataclasses import dataclass
 from typing import Final
 
 from rtcc_gateway.door.rtsp.messages import Event, Parser, Request, Response, RtspError
-from rtcc_gateway.door.rtsp.rules import parse_session, transport_header, upstream_channels
+from rtcc_gateway.door.rtsp.rules import (
+    parse_session,
+    small_number,
+    transport_header,
+    upstream_channels,
+)
 from rtcc_gateway.door.sdp import FilteredSdp, door_control, filter_sdp
 from rtcc_gateway.door.upstream_auth import UpstreamAuth, UpstreamAuthError
 from rtcc_gateway.restreamer.base import Upstream
@@ -98,7 +103,11 @@ def door_rtp_info(
         if track is None:
             continue
         parts = [f"url={door_base}{door_control(track)}"]
-        parts += [f"{k}={params[k]}" for k in ("seq", "rtptime") if params.get(k, "").isdigit()]
+        parts += [
+            f"{k}={params[k]}"
+            for k in ("seq", "rtptime")
+            if small_number(params.get(k, ""), 10) is not None
+        ]
         entries.append(";".join(parts))
     return ",".join(entries)
 
@@ -272,10 +281,10 @@ class UpstreamSession:
 
     def note(self, answer: Response) -> None:
         """An answer read while relaying: learn a new challenge, or fall back to OPTIONS."""
-        cseq = answer.header("CSeq") or ""
-        if not cseq.isdigit() or int(cseq) not in self._keepalive_cseqs:
+        cseq = small_number(answer.header("CSeq") or "")
+        if cseq is None or cseq not in self._keepalive_cseqs:
             return
-        self._keepalive_cseqs.discard(int(cseq))
+        self._keepalive_cseqs.discard(cseq)
         challenges = answer.values("WWW-Authenticate")
         if answer.status == 401 and challenges and self._auth is not None:  # noqa: PLR2004
             try:
