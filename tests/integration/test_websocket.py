@@ -17,6 +17,7 @@ from rtcc_gateway.app import Bound, Gateway
 from custom_components.rtcc_share.panel import PANEL_URL_PATH
 
 from .conftest import CityCall, wait_for
+from .test_event import consent
 
 type Loaded = tuple[MockConfigEntry, Gateway, Bound]
 Client = Any
@@ -45,8 +46,15 @@ def _gateway(result: dict[str, Any]) -> dict[str, Any]:
     return dict(gateway)
 
 
-def _camera(gateway: dict[str, Any], camera_id: str) -> dict[str, Any]:
-    return next(c for c in gateway["cameras"] if c["camera_id"] == camera_id)
+def _camera(gateway: dict[str, Any], entity_id: str) -> dict[str, Any]:
+    """A camera of the snapshot by its camera entity (its gateway id is opaque)."""
+    return next(c for c in gateway["cameras"] if c["entity_id"] == entity_id)
+
+
+def _front_id(entry: MockConfigEntry) -> str:
+    camera_id = entry.runtime_data.coordinator.camera_id_of("camera.front_door")
+    assert camera_id is not None
+    return str(camera_id)
 
 
 async def _next_snapshot(ws: Client, until: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
@@ -68,11 +76,11 @@ async def test_state_shows_cameras_with_consent_and_status(
     assert gateway["entry_id"] == entry.entry_id
     assert gateway["gateway_id"] == gw.gateway_id
     assert gateway["connected"] is True
-    front = _camera(gateway, "front_door")
+    front = _camera(gateway, "camera.front_door")
     assert front["consent"] is False
     assert front["status"] == "not_shared"  # consent off: never "idle" (ready to share)
     assert front["entity_id"] == "camera.front_door"
-    cloud = _camera(gateway, "cloud_doorbell")
+    cloud = _camera(gateway, "camera.cloud_doorbell")
     assert cloud["shareable"] is False
     assert cloud["status"] == "unavailable"
     assert gateway["audit"]["ok"] is True
@@ -89,10 +97,10 @@ async def test_set_consent_then_a_request_is_shown_and_approved_per_camera(
         ws,
         type="rtcc_share/set_consent",
         entry_id=entry.entry_id,
-        camera_id="front_door",
+        camera_id="camera.front_door",
         consent=True,
     )
-    assert hass.states.get("switch.front_door_share_with_city").state == "on"
+    assert entry.runtime_data.coordinator.controls.camera_settings(_front_id(entry)).consent
 
     status, body = await city()
     assert status == 202, body  # accepted, waiting for the owner
@@ -105,9 +113,9 @@ async def test_set_consent_then_a_request_is_shown_and_approved_per_camera(
     assert pending["incident_id"] == "JPD-2026-001234"
     assert pending["offense"] == "burglary"
     assert pending["reason"] == "Suspect seen leaving towards the street"
-    assert pending["pending_camera_ids"] == ["front_door"]
+    assert pending["pending_camera_ids"] == [_front_id(entry)]
     assert pending["approve_by"]
-    assert _camera(gateway, "front_door")["status"] == "pending"
+    assert _camera(gateway, "camera.front_door")["status"] == "pending"
 
     await _ok(
         ws,
@@ -116,7 +124,7 @@ async def test_set_consent_then_a_request_is_shown_and_approved_per_camera(
         request_id=request_id,
         camera_ids=["camera.front_door"],
     )
-    assert [s["camera_id"] for s in gw.owner_state()["shares"]] == ["front_door"]
+    assert [s["camera_id"] for s in gw.owner_state()["shares"]] == [_front_id(entry)]
 
 
 async def test_deny_and_unknown_request(
@@ -152,12 +160,10 @@ async def test_subscription_pushes_on_every_change_and_revoke_ends_the_share(
     answer = await ws.receive_json()
     assert answer["success"], answer
     first = await _next_snapshot(ws, lambda _g: True)
-    assert _camera(first, "front_door")["consent"] is False
+    assert _camera(first, "camera.front_door")["consent"] is False
 
-    await hass.services.async_call(
-        "switch", "turn_on", {"entity_id": "switch.front_door_share_with_city"}, blocking=True
-    )
-    await _next_snapshot(ws, lambda g: _camera(g, "front_door")["consent"] is True)
+    await consent(hass)  # the switch, not the panel: every change is pushed
+    await _next_snapshot(ws, lambda g: _camera(g, "camera.front_door")["consent"] is True)
 
     _, body = await city()
     pending = await _next_snapshot(ws, lambda g: bool(g["pending_requests"]))
@@ -216,15 +222,19 @@ async def test_bad_input_gets_a_clear_error(
         ws,
         type="rtcc_share/set_consent",
         entry_id=entry.entry_id,
-        camera_id="cloud_doorbell",
+        camera_id="camera.cloud_doorbell",
         consent=True,
     )
     assert error["code"] == "not_found"
-    assert "cloud_doorbell" in error["message"]
+    assert "camera.cloud_doorbell" in error["message"]
     error = await _error(ws, type="rtcc_share/pause", entry_id=entry.entry_id, minutes=0)
     assert error["code"] == "invalid_format"
     error = await _error(
-        ws, type="rtcc_share/revoke", entry_id=entry.entry_id, share_id="a", camera_id="front_door"
+        ws,
+        type="rtcc_share/revoke",
+        entry_id=entry.entry_id,
+        share_id="a",
+        camera_id="camera.front_door",
     )
     assert error["code"] == "invalid_format"
     error = await _error(ws, type="rtcc_share/approve", entry_id=entry.entry_id)
