@@ -100,6 +100,7 @@ class RtccShareCoordinator(DataUpdateCoordinator[dict[str, Any]]):
             push=self.async_push_policy,
             changed=self.async_update_listeners,
             refresh=self.async_request_refresh,
+            connected=lambda: self.connected,
         )
         self.registry: dict[str, RegisteredCamera] = {}
         self.discovered: dict[str, DiscoveredCamera] = {}
@@ -325,6 +326,7 @@ class RtccShareCoordinator(DataUpdateCoordinator[dict[str, Any]]):
         self._gone_logged = False
         self.failed_connects = 0
         self.async_set_updated_data(state)
+        await self.controls.async_apply_waiting()
         if was_gone:
             LOGGER.info("The rtcc_share gateway at %s is back", self.client.base_url)
         head = await async_check_audit_head(

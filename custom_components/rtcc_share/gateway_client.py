@@ -45,6 +45,10 @@ class GatewayNotFoundError(GatewayResponseError):
     """The gateway knows no such request or share (HTTP 404)."""
 
 
+class GatewayConflictError(GatewayResponseError):
+    """409: what the call acts on is no longer open (a request already decided, a share ended)."""
+
+
 class GatewayInvalidError(GatewayResponseError):
     """The gateway refused the body (HTTP 400); `problems` names each bad field."""
 
@@ -185,6 +189,8 @@ class GatewayClient:
                     raise GatewayAuthError("the gateway refused the owner token")
                 if resp.status == 404:  # noqa: PLR2004
                     raise GatewayNotFoundError(f"{method} {path}: not found")
+                if resp.status == 409:  # noqa: PLR2004
+                    raise GatewayConflictError(f"{method} {path}: already decided or ended")
                 if resp.status == 400:  # noqa: PLR2004
                     raise GatewayInvalidError(
                         f"{method} {path} refused the body", await _problems(resp)

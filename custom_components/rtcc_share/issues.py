@@ -18,15 +18,26 @@ def audit_issue_id(entry_id: str) -> str:
     return f"audit_chain_{entry_id}"
 
 
-def raise_issue(hass: HomeAssistant, issue_id: str, key: str, placeholders: dict[str, str]) -> None:
-    """An error-level repair issue, gone again once its cause is (`delete_issue`)."""
+def waiting_issue_id(entry_id: str) -> str:
+    """The issue that says changes wait for an unreachable gateway."""
+    return f"changes_waiting_{entry_id}"
+
+
+def raise_issue(
+    hass: HomeAssistant,
+    issue_id: str,
+    key: str,
+    placeholders: dict[str, str],
+    severity: ir.IssueSeverity = ir.IssueSeverity.ERROR,
+) -> None:
+    """A repair issue, gone again once its cause is (`delete_issue`)."""
     ir.async_create_issue(
         hass,
         DOMAIN,
         issue_id,
         is_fixable=False,
         is_persistent=False,
-        severity=ir.IssueSeverity.ERROR,
+        severity=severity,
         translation_key=key,
         translation_placeholders=placeholders,
     )

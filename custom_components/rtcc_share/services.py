@@ -16,7 +16,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .coordinator import RtccShareCoordinator
-from .gateway_client import GatewayNotFoundError
+from .gateway_client import GatewayConflictError, GatewayNotFoundError
 from .settings import PrivacyWindow, parse_window
 
 type Handler = Callable[[HomeAssistant, ServiceCall], Coroutine[Any, Any, None]]
@@ -106,6 +106,8 @@ async def _decide(hass: HomeAssistant, call: ServiceCall) -> None:
             await coordinator.controls.async_deny(request_id, camera_ids)
     except GatewayNotFoundError as err:
         raise _error("unknown_request", request_id=request_id) from err
+    except GatewayConflictError as err:
+        raise _error("already_decided", request_id=request_id) from err
 
 
 async def _revoke(hass: HomeAssistant, call: ServiceCall) -> None:
@@ -117,6 +119,8 @@ async def _revoke(hass: HomeAssistant, call: ServiceCall) -> None:
             await coordinator.controls.async_revoke_share(share_id)
         except GatewayNotFoundError as err:
             raise _error("unknown_share", share_id=share_id) from err
+        except GatewayConflictError as err:
+            raise _error("already_ended", share_id=share_id) from err
     elif camera is not None and share_id is None:
         await coordinator.controls.async_revoke(_camera_ids(coordinator, [camera])[0])
     else:

@@ -36,8 +36,15 @@ async def async_setup_entry(
 class ConsentSwitch(RtccShareCameraEntity, SwitchEntity):
     """The owner's consent: off until the owner turns it on; kept by Home Assistant.
 
-    The camera's primary control (no entity category), so dashboards show it.
+    The camera's primary control (no entity category), so dashboards show it. It stays usable
+    while the gateway is away: turning it off is kept and applied at reconnect.
     """
+
+    @property
+    def available(self) -> bool:
+        """As long as the camera can be shared (the gateway need not be reachable)."""
+        camera = self.coordinator.registry.get(self.camera_id)
+        return camera is not None and camera.shareable
 
     @property
     def is_on(self) -> bool:
@@ -54,7 +61,12 @@ class ConsentSwitch(RtccShareCameraEntity, SwitchEntity):
 
 
 class PauseSwitch(RtccShareEntity, SwitchEntity):
-    """Pause every share (automations flip it)."""
+    """Pause every share (automations flip it); a pause while the gateway is away is kept."""
+
+    @property
+    def available(self) -> bool:
+        """Always: pausing must work when it matters most."""
+        return True
 
     @property
     def is_on(self) -> bool:

@@ -60,7 +60,7 @@ async def test_gateway_going_away_and_back(
     await wait_for(lambda: not coordinator.connected)
     await hass.async_block_till_done()
     assert hass.states.get(CONNECTED).state == "off"
-    assert hass.states.get(CONSENT).state == "unavailable"
+    assert hass.states.get(CONSENT).state == "on", "consent can still be withdrawn"
     assert hass.states.get("sensor.rtcc_share_active_shares").state == "unavailable"
     await wait_for(lambda: coordinator.failed_connects >= 3)
     assert caplog.text.count("went away") == 1, "several failed reconnects: one line in the log"

@@ -208,13 +208,15 @@ async def test_actions_while_the_gateway_is_down_lose_nothing(
     coordinator = entry.runtime_data.coordinator
     await gw.stop()
     await wait_for(lambda: not coordinator.connected)
+    # Pausing and adding a window only take sharing away: kept, applied at reconnect.
+    await call(hass, "pause")
+    await call(hass, "set_privacy_schedule", {"windows": [NIGHT]})
     with pytest.raises(HomeAssistantError) as err:
-        await call(hass, "pause")
-    assert err.value.translation_key == "cannot_connect"
-    with pytest.raises(HomeAssistantError):
         await call(hass, "approve", {"request_id": "req_x"})
-    with pytest.raises(HomeAssistantError):
-        await call(hass, "set_privacy_schedule", {"windows": [NIGHT]})
+    assert err.value.translation_key == "gateway_away"
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, "set_privacy_schedule", {"windows": []})
+    assert err.value.translation_key == "gateway_away", "dropping a window could widen sharing"
     assert coordinator.settings.is_paused()
 
     config_dict["owner"]["port"] = bound.owner[1]

@@ -1,0 +1,132 @@
+"""While the gateway is away: what takes sharing away is kept and applied at reconnect (and the
+owner is told so); what could widen it is refused, and nothing of it is stored (controls.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from homeassistant.const import ATTR_ENTITY_ID
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import issue_registry as ir
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from rtcc_gateway.app import Bound, Gateway
+
+from custom_components.rtcc_share.const import DOMAIN
+from custom_components.rtcc_share.issues import waiting_issue_id
+
+from .conftest import CityCall, cam, wait_for
+
+CONSENT = "switch.front_door_share_with_city"
+PAUSE = "switch.rtcc_share_pause_sharing"
+
+
+async def switch(hass: HomeAssistant, entity_id: str, on: bool) -> None:
+    await hass.services.async_call(
+        "switch", "turn_on" if on else "turn_off", {ATTR_ENTITY_ID: entity_id}, blocking=True
+    )
+
+
+async def go_away(entry: MockConfigEntry, gw: Gateway) -> None:
+    await gw.stop()
+    await wait_for(lambda: not entry.runtime_data.coordinator.connected)
+
+
+async def come_back(
+    entry: MockConfigEntry, bound: Bound, gateway_factory: Any, config_dict: dict[str, Any]
+) -> Gateway:
+    config_dict["owner"]["port"] = bound.owner[1]
+    config_dict["public"]["port"] = bound.public[1]
+    config_dict["public"]["rtsp_port"] = bound.rtsp[1]
+    back, _ = await gateway_factory(config_dict)
+    await wait_for(lambda: entry.runtime_data.coordinator.connected)
+    return back
+
+
+def waiting(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:
+    return ir.async_get(hass).async_get_issue(DOMAIN, waiting_issue_id(entry.entry_id))
+
+
+async def test_consent_off_and_pause_are_kept_and_applied_at_reconnect(
+    hass: HomeAssistant,
+    loaded: tuple[MockConfigEntry, Gateway, Bound],
+    gateway_factory: Any,
+    config_dict: dict[str, Any],
+) -> None:
+    entry, gw, bound = loaded
+    await switch(hass, CONSENT, True)
+    await go_away(entry, gw)
+    await hass.async_block_till_done()
+    assert hass.states.get(CONSENT).state == "on", "usable while the gateway is away"
+    assert hass.states.get(PAUSE).state == "off"
+    # What can only widen sharing is greyed out, and says why when called.
+    assert hass.states.get("switch.rtcc_share_nightly_privacy_window").state == "unavailable"
+
+    await switch(hass, CONSENT, False)
+    await hass.services.async_call(DOMAIN, "pause", {}, blocking=True)
+    assert hass.states.get(CONSENT).state == "off"
+    assert hass.states.get(PAUSE).state == "on"
+    issue = waiting(hass, entry)
+    assert issue is not None
+    assert issue.severity is ir.IssueSeverity.WARNING
+    assert "pause" in issue.translation_placeholders["what"]
+    assert issue.translation_placeholders["lease"] == "15"
+
+    back = await come_back(entry, bound, gateway_factory, config_dict)
+    state = back.owner_state()
+    assert state["paused"] is True
+    assert {c["id"]: c["consent"] for c in state["cameras"]}[cam(hass, "front_door")] is False
+    await wait_for(lambda: waiting(hass, entry) is None)
+
+
+async def test_a_revoke_while_away_ends_the_share_at_reconnect(
+    hass: HomeAssistant,
+    loaded: tuple[MockConfigEntry, Gateway, Bound],
+    city: CityCall,
+    gateway_factory: Any,
+    config_dict: dict[str, Any],
+) -> None:
+    entry, gw, bound = loaded
+    await switch(hass, CONSENT, True)
+    await hass.services.async_call(
+        "select",
+        "select_option",
+        {ATTR_ENTITY_ID: "select.front_door_approval", "option": "auto"},
+        blocking=True,
+    )
+    status, body = await city()
+    assert status == 201, body
+    await go_away(entry, gw)
+
+    await hass.services.async_call(DOMAIN, "revoke_all", {}, blocking=True)
+    assert waiting(hass, entry) is not None
+
+    back = await come_back(entry, bound, gateway_factory, config_dict)
+    # The share came back with the gateway's database, and the kept revoke ended it.
+    await wait_for(lambda: back.owner_state()["shares"] == [])
+
+
+@pytest.mark.parametrize(
+    ("domain", "service", "data"),
+    [
+        ("switch", "turn_on", {ATTR_ENTITY_ID: CONSENT}),
+        (DOMAIN, "resume", {}),
+        (DOMAIN, "approve", {"request_id": "req_x"}),
+    ],
+)
+async def test_what_could_widen_sharing_is_refused_and_not_kept(
+    hass: HomeAssistant,
+    loaded: tuple[MockConfigEntry, Gateway, Bound],
+    domain: str,
+    service: str,
+    data: dict[str, Any],
+) -> None:
+    entry, gw, _ = loaded
+    coordinator = entry.runtime_data.coordinator
+    await go_away(entry, gw)
+    before = coordinator.settings.to_json()
+    with pytest.raises(HomeAssistantError, match="only changes that stop sharing"):
+        await hass.services.async_call(domain, service, data, blocking=True)
+    assert coordinator.settings.to_json() == before
+    assert waiting(hass, entry) is None
