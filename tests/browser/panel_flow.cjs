@@ -102,6 +102,21 @@ let failShot = async () => {};
     await share.getByRole("button", { name: /^Revoke the share/ }).click();
     await panel.getByText("Nothing is shared now.").waitFor(WAIT);
     await shot("07-revoked");
+
+    // The owner renames the camera's entity (what HA's rename dialog does): the panel keeps the
+    // same camera, its consent still on, under the new entity id.
+    const cameraId = await consent.getAttribute("data-camera");
+    const renamed = await page.evaluate(async () => {
+      const hass = document.querySelector("home-assistant").hass;
+      const cams = Object.keys(hass.states).filter((id) => id.startsWith("camera."));
+      await hass.callWS({ type: "config/entity_registry/update", entity_id: cams[0], new_entity_id: "camera.front_door" });
+      return cams[0];
+    });
+    await panel.getByText("camera.front_door").waitFor(WAIT);
+    const after = panel.locator(`button[role="switch"][data-camera="${cameraId}"]`);
+    if ((await after.getAttribute("aria-checked")) !== "true") throw new Error("consent was lost by the rename");
+    await shot("08-renamed");
+    step("renamed", { from: renamed, camera_id: cameraId });
     if (errors.length) throw new Error(`errors on the page: ${errors.join("; ")}`);
     await go("revoked");
   } catch (err) {

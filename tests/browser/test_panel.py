@@ -273,4 +273,5 @@ async def test_owner_approves_watches_and_revokes_from_the_panel(
         "05-live-share.png",
         "06-one-viewer.png",
         "07-revoked.png",
+        "08-renamed.png",
     ]

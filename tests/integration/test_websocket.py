@@ -287,3 +287,18 @@ async def test_the_panel_is_served_and_removed_with_the_last_entry(
     await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     assert PANEL_URL_PATH not in hass.data["frontend_panels"]
+
+
+async def test_the_subscription_follows_entries_that_unload(
+    hass: HomeAssistant, loaded: Loaded, hass_ws_client: WebSocketGenerator
+) -> None:
+    entry, _, _ = loaded
+    ws = await _client(hass, hass_ws_client)
+    await ws.send_json_auto_id({"type": "rtcc_share/subscribe"})
+    assert (await ws.receive_json())["success"]
+    assert (await ws.receive_json())["event"]["gateways"]
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    while (message := await ws.receive_json())["event"]["gateways"]:
+        pass  # pushes from before the unload
+    assert message["event"]["gateways"] == []

@@ -57,7 +57,7 @@ button[role="switch"] { min-width: 64px; } button[role="switch"][aria-checked="t
 .request { border: 1px solid var(--divider-color, #ddd); border-radius: 8px; padding: 8px 12px; margin: 8px 0; }
 .request dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 6px 0; }
 .request dt { color: var(--secondary-text-color); } .request dd { margin: 0; overflow-wrap: anywhere; }
-td { overflow-wrap: anywhere; } td.muted { min-width: 12em; }
+td.muted { overflow-wrap: anywhere; min-width: 12em; }
 .actions { display: flex; flex-wrap: wrap; gap: 8px; }
 .timer { font-variant-numeric: tabular-nums; font-weight: 500; }
 table { border-collapse: collapse; width: 100%; font-size: 0.9em; } th, td { text-align: left; padding: 4px 6px;
