@@ -269,9 +269,9 @@ class Gateway:
         except STORAGE_ERRORS as err:
             raise StartError(describe(self._store.path, err)) from None
         shares = self.shares
-        shares.cut_listeners.append(self.viewers.cut)
-        shares.cut_listeners.append(self._http_door.forget)
-        shares.forget_token = self.viewers.forget
+        shares.on_cut(self.viewers.cut)
+        shares.on_cut(self._http_door.forget)
+        shares.on_forget(self.viewers.forget)
         await self._http_door.start()
         shares.start()
 

@@ -240,7 +240,7 @@ async def test_city_delete_cuts_every_share_and_repeats_as_204(
     async def record_cut(token: str) -> None:
         cut.append(token)
 
-    h.gateway.shares.cut_listeners.append(record_cut)
+    h.gateway.shares.on_cut(record_cut)
     answer = await h.city.call("POST", "/api/v1/requests", incident())
     token = answer.body["shares"][0]["links"]["rtsp"].rsplit("/", 1)[1]
     path = f"/api/v1/requests/{answer.body['request_id']}"

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from rtcc_gateway import shares as shares_module
 from rtcc_gateway.shares import MAX_PENDING_PER_AGENCY
+from rtcc_gateway.shares import book as shares_book
 
 from ..conftest import OTHER_AGENCY_KEY, Clock, RecordingRestreamer
 from .conftest import Harness, HarnessFactory, incident, sharing_config
@@ -61,7 +61,7 @@ async def test_all_agencies_together_have_a_cap_too(
     harness_factory: HarnessFactory, config_dict: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # 500 in all; the same rule at a size a test can reach quickly.
-    monkeypatch.setattr(shares_module, "MAX_PENDING", 6)
+    monkeypatch.setattr(shares_book, "MAX_PENDING", 6)
     h = await harness_factory(busy(config_dict))
     for _ in range(3):
         assert (await _ask(h)).status == 202

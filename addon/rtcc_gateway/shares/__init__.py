@@ -1,0 +1,23 @@
+"""Requests and their shares: `ShareManager` is the façade the API and the app use."""
+
+from rtcc_gateway.shares.book import (
+    MAX_PENDING,
+    MAX_PENDING_PER_AGENCY,
+    NotFoundError,
+    RequestState,
+    TooManyPendingError,
+)
+from rtcc_gateway.shares.manager import ShareManager, utc_now
+from rtcc_gateway.shares.status import ShareStatus, request_status
+
+__all__ = [
+    "MAX_PENDING",
+    "MAX_PENDING_PER_AGENCY",
+    "NotFoundError",
+    "RequestState",
+    "ShareManager",
+    "ShareStatus",
+    "TooManyPendingError",
+    "request_status",
+    "utc_now",
+]
