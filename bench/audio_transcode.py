@@ -17,7 +17,15 @@ import os
 import sys
 
 import aiohttp
-from common import CpuMeter, children, command, go2rtc_pid, running_gateway
+from common import (
+    CpuMeter,
+    add_json_argument,
+    children,
+    command,
+    emit,
+    go2rtc_pid,
+    running_gateway,
+)
 
 from tests.peers.camera import run_camera
 
@@ -67,7 +75,7 @@ async def run(camera: str, viewers: int, seconds: float, *, audio: bool) -> Figu
     return figures
 
 
-async def main(viewers: int, seconds: float) -> int:
+async def main(viewers: int, seconds: float, as_json: bool = False) -> int:
     if not os.environ.get("GO2RTC_BIN"):
         print("needs GO2RTC_BIN naming a go2rtc binary", file=sys.stderr)
         return 2
@@ -81,6 +89,14 @@ async def main(viewers: int, seconds: float) -> int:
         )
     extra = heard["ffmpeg"] + heard["go2rtc"] - quiet["go2rtc"]
     print(f"transcoding cost per shared stream: {extra:.2f} % of one core (ffmpeg + go2rtc delta)")
+    if as_json:
+        figures = {
+            "viewers": viewers,
+            "video_only_pct": {k: round(quiet[k], 2) for k in ("gateway", "go2rtc", "ffmpeg")},
+            "with_aac_pct": {k: round(heard[k], 2) for k in ("gateway", "go2rtc", "ffmpeg")},
+            "transcoding_pct": round(extra, 2),
+        }
+        emit("audio_transcode", figures)
     return 0
 
 
@@ -88,5 +104,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--viewers", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=20)
+    add_json_argument(parser)
     args = parser.parse_args()
-    sys.exit(asyncio.run(main(args.viewers, args.seconds)))
+    sys.exit(asyncio.run(main(args.viewers, args.seconds, args.json)))

@@ -15,10 +15,10 @@ import asyncio
 import sys
 import time
 
-from common import percentile, report, running_gateway
+from common import add_json_argument, emit, percentile, report, running_gateway, summary
 
 
-async def main(n: int) -> int:
+async def main(n: int, as_json: bool = False) -> int:
     # The camera is never contacted: requests are decided and recorded, nobody watches.
     async with running_gateway("rtsp://127.0.0.1:9/unused") as bench:
         health: list[float] = []
@@ -41,10 +41,14 @@ async def main(n: int) -> int:
     print(f"ratio of medians (signed/health): {ratio:.1f}")
     ok = percentile(signed, 0.5) <= 20 and percentile(signed, 0.99) <= 100
     print(f"goal p50 <= 20 ms, p99 <= 100 ms: {'met' if ok else 'NOT met'}")
+    if as_json:
+        emit("city_requests", {"health_ms": summary(health), "signed_ms": summary(signed)})
     return 0
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=1000, help="signed requests to send")
-    sys.exit(asyncio.run(main(parser.parse_args().n)))
+    add_json_argument(parser)
+    args = parser.parse_args()
+    sys.exit(asyncio.run(main(args.n, args.json)))

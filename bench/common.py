@@ -41,6 +41,26 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def summary(values: list[float]) -> dict[str, float]:
+    """n, p50, p99 and mean of some figures, for a `--json` line."""
+    return {
+        "n": len(values),
+        "p50": round(percentile(values, 0.5), 2),
+        "p99": round(percentile(values, 0.99), 2),
+        "mean": round(statistics.fmean(values), 2),
+    }
+
+
+def add_json_argument(parser: argparse.ArgumentParser) -> None:
+    """`--json`: the bench ends with one JSON line of its figures (bench/run collects it)."""
+    parser.add_argument("--json", action="store_true", help="end with one JSON line of figures")
+
+
+def emit(bench: str, figures: dict[str, Any]) -> None:
+    """The machine-readable line: the last line of stdout, one JSON object."""
+    print(json.dumps({"bench": bench, **figures}), flush=True)
+
+
 def report(name: str, values: list[float], unit: str = "ms") -> None:
     print(
         f"{name:<44} n={len(values):4d}  p50={percentile(values, 0.5):8.2f} {unit}  "

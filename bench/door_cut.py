@@ -18,13 +18,13 @@ import sys
 import time
 from datetime import datetime
 
-from common import add_backend_argument, report, running_gateway
+from common import add_backend_argument, add_json_argument, emit, report, running_gateway, summary
 
 from tests.peers.camera import run_camera
 from tests.peers.rtsp_client import play
 
 
-async def main(shares: int, revokes: int, backend: str) -> int:
+async def main(shares: int, revokes: int, backend: str, as_json: bool = False) -> int:
     with run_camera() as camera:
         async with running_gateway(camera, backend=backend) as bench:
             # Window end: every share lasts the minimum 60 s.
@@ -65,6 +65,11 @@ async def main(shares: int, revokes: int, backend: str) -> int:
 
     verdict = "met" if percentile(late, 0.99) <= 250 else "NOT met"
     print(f"goal window-end p99 <= 250 ms: {verdict}")
+    if as_json:
+        emit(
+            "door_cut",
+            {"backend": backend, "window_end_ms": summary(late), "revoke_ms": summary(cut)},
+        )
     return 0
 
 
@@ -73,6 +78,7 @@ if __name__ == "__main__":
     parser.add_argument("--shares", type=int, default=50)
     parser.add_argument("--revokes", type=int, default=20)
     add_backend_argument(parser)
+    add_json_argument(parser)
     args = parser.parse_args()
     print(f"backend: {args.backend}")
-    sys.exit(asyncio.run(main(args.shares, args.revokes, args.backend)))
+    sys.exit(asyncio.run(main(args.shares, args.revokes, args.backend, args.json)))

@@ -14,7 +14,7 @@ import statistics
 import sys
 import time
 
-from common import add_backend_argument, report, running_gateway
+from common import add_backend_argument, add_json_argument, emit, report, running_gateway, summary
 
 from tests.peers.camera import run_camera
 
@@ -46,7 +46,7 @@ async def first_frame_ms(url: str) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-async def main(tries: int, backend: str) -> int:
+async def main(tries: int, backend: str, as_json: bool = False) -> int:
     with run_camera() as camera:
         async with running_gateway(camera, backend=backend) as bench:
             direct: list[float] = []
@@ -62,6 +62,9 @@ async def main(tries: int, backend: str) -> int:
     ratio = statistics.median(door) / statistics.median(direct)
     verdict = "met" if ratio <= 1.10 else "NOT met"
     print(f"ratio of medians (door/camera): {ratio:.3f}  goal <= 1.10: {verdict}")
+    if as_json:
+        figures = {"camera_ms": summary(direct), "door_ms": summary(door), "ratio": round(ratio, 3)}
+        emit("door_first_frame", {"backend": backend, **figures})
     return 0
 
 
@@ -69,6 +72,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tries", type=int, default=10)
     add_backend_argument(parser)
+    add_json_argument(parser)
     args = parser.parse_args()
     print(f"backend: {args.backend}")
-    sys.exit(asyncio.run(main(args.tries, args.backend)))
+    sys.exit(asyncio.run(main(args.tries, args.backend, args.json)))

@@ -14,13 +14,21 @@ import argparse
 import asyncio
 import sys
 
-from common import CpuMeter, add_backend_argument, go2rtc_pid, memory_mb, running_gateway
+from common import (
+    CpuMeter,
+    add_backend_argument,
+    add_json_argument,
+    emit,
+    go2rtc_pid,
+    memory_mb,
+    running_gateway,
+)
 
 from tests.peers.camera import run_camera
 from tests.peers.rtsp_client import play
 
 
-async def main(viewers: int, seconds: float, backend: str) -> int:
+async def main(viewers: int, seconds: float, backend: str, as_json: bool = False) -> int:
     with run_camera(
         "--bitrate", "2000", "--width", "1280", "--height", "720", "--pattern", "snow"
     ) as camera:
@@ -67,6 +75,16 @@ async def main(viewers: int, seconds: float, backend: str) -> int:
     print(f"per-viewer rate: min {min(rates):.2f} Mbit/s, max {max(rates):.2f} Mbit/s")
     ok = loaded["gateway"] <= 10 and peak["gateway"] <= 100
     print(f"goal (gateway) <= 10 % CPU and <= 100 MB: {'met' if ok else 'NOT met'}")
+    if as_json:
+        figures = {
+            "backend": backend,
+            "viewers": viewers,
+            "cpu_pct": {k: round(v, 2) for k, v in loaded.items()},
+            "idle_cpu_pct": {k: round(v, 2) for k, v in idle.items()},
+            "peak_rss_mb": {k: round(v, 1) for k, v in peak.items()},
+            "rate_mbit_min": round(min(rates), 2),
+        }
+        emit("door_load", figures)
     return 0
 
 
@@ -75,6 +93,7 @@ if __name__ == "__main__":
     parser.add_argument("--viewers", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=20)
     add_backend_argument(parser)
+    add_json_argument(parser)
     args = parser.parse_args()
     print(f"backend: {args.backend}")
-    sys.exit(asyncio.run(main(args.viewers, args.seconds, args.backend)))
+    sys.exit(asyncio.run(main(args.viewers, args.seconds, args.backend, args.json)))

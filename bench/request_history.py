@@ -24,7 +24,16 @@ from typing import Any
 
 import aiohttp
 import yaml
-from common import OWNER_TOKEN, free_port, memory_mb, percentile, report
+from common import (
+    OWNER_TOKEN,
+    add_json_argument,
+    emit,
+    free_port,
+    memory_mb,
+    percentile,
+    report,
+    summary,
+)
 from rtcc_gateway.signatures import generate_private_key, public_key_b64, sign_request
 
 from tests.peers.gateway_proc import start_gateway
@@ -156,7 +165,7 @@ async def owner_state(session: aiohttp.ClientSession, owner: str) -> tuple[int, 
     return len(body), (time.perf_counter() - started) * 1000
 
 
-async def main(n: int, history: int) -> int:
+async def main(n: int, history: int, as_json: bool = False) -> int:
     keys = [generate_private_key() for _ in range(AGENCIES)]
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
@@ -195,6 +204,17 @@ async def main(n: int, history: int) -> int:
         print(
             f"{name} p99 with history / empty: {ratio:.2f} ({'within' if within else 'OVER'} 20 %)"
         )
+    if as_json:
+        figures = {
+            "history": history,
+            "empty_request_ms": summary(empty_ask),
+            "empty_cut_ms": summary(empty_cut),
+            "history_request_ms": summary(full_ask),
+            "history_cut_ms": summary(full_cut),
+            "rss_mb": {"empty": round(empty_rss, 1), "history": round(full_rss, 1)},
+            "within_20_pct": ok,
+        }
+        emit("request_history", figures)
     return 0 if ok else 1
 
 
@@ -202,5 +222,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=1000, help="measured requests per phase")
     parser.add_argument("--history", type=int, default=10_000, help="ended requests to build")
+    add_json_argument(parser)
     args = parser.parse_args()
-    sys.exit(asyncio.run(main(args.n, args.history)))
+    sys.exit(asyncio.run(main(args.n, args.history, args.json)))
