@@ -15,11 +15,17 @@ from aiohttp import web
 from rtcc_gateway.api import city, owner
 from rtcc_gateway.audit import AuditLog, AuditRecord
 from rtcc_gateway.config import Agency, GatewayConfig
-from rtcc_gateway.context import GATEWAY_KEY
+from rtcc_gateway.context import CITY_KEY, OWNER_KEY
 from rtcc_gateway.door.http import HttpAdmission, HttpDoor
 from rtcc_gateway.door.rtsp import Admission, RtspDoor
 from rtcc_gateway.door.viewers import ViewerRegistry
 from rtcc_gateway.events import EventBus
+from rtcc_gateway.limits import (
+    AUTH_FAILURE_AUDITS_IN_ALL_PER_MINUTE,
+    AUTH_FAILURE_AUDITS_PER_MINUTE,
+    CITY_MAX_BODY,
+    OWNER_MAX_BODY,
+)
 from rtcc_gateway.listeners import QuietAppRunner
 from rtcc_gateway.policy import OwnerState
 from rtcc_gateway.problems import STORAGE_ERROR_KEY, problem_middleware
@@ -213,8 +219,8 @@ class Gateway:
         remote = request.remote or "unknown"
         now = self._clock().timestamp()
         limiter = self._auth_failure_limiter
-        if limiter.hit(remote, city.AUTH_FAILURE_AUDITS_PER_MINUTE, now) or limiter.hit(
-            _ALL_ADDRESSES, city.AUTH_FAILURE_AUDITS_IN_ALL_PER_MINUTE, now
+        if limiter.hit(remote, AUTH_FAILURE_AUDITS_PER_MINUTE, now) or limiter.hit(
+            _ALL_ADDRESSES, AUTH_FAILURE_AUDITS_IN_ALL_PER_MINUTE, now
         ):
             self._auth_failures_suppressed += 1
             return
@@ -352,8 +358,8 @@ class Gateway:
         return context
 
     def _public_app(self) -> web.Application:
-        app = web.Application(client_max_size=city.CITY_MAX_BODY, middlewares=[problem_middleware])
-        app[GATEWAY_KEY] = self
+        app = web.Application(client_max_size=CITY_MAX_BODY, middlewares=[problem_middleware])
+        app[CITY_KEY] = self
         app[STORAGE_ERROR_KEY] = self._storage_error
         city.add_routes(app)
         self._http_door.add_routes(app)
@@ -361,10 +367,10 @@ class Gateway:
 
     def _owner_app(self) -> web.Application:
         app = web.Application(
-            client_max_size=owner.OWNER_MAX_BODY,
+            client_max_size=OWNER_MAX_BODY,
             middlewares=[problem_middleware, owner.bearer_middleware],
         )
-        app[GATEWAY_KEY] = self
+        app[OWNER_KEY] = self
         app[STORAGE_ERROR_KEY] = self._storage_error
         owner.add_routes(app)
         return app

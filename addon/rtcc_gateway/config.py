@@ -21,11 +21,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import voluptuous as vol
 import yaml
 
+from rtcc_gateway.limits import (
+    APPROVAL_TIMEOUT_MAX_S,
+    APPROVAL_TIMEOUT_MIN_S,
+    CAMERA_DEFAULT_MAX_S,
+    CAMERA_LABEL_MAX_CHARS,
+    MAX_LEASE_S,
+    SHARE_MAX_S,
+    SHARE_MIN_S,
+)
+
 DAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ID_PATTERN: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # always fullmatch()
 MIN_TOKEN_LENGTH: Final = 16
 MAX_PORT: Final = 65535
-MAX_LEASE_S: Final = 10 * 365 * 86400  # ten years: far enough, and never a datetime overflow
 # Controls and bidirectional overrides have no place in a label or a name (they reach the city's
 # camera list, the owner's events and Home Assistant).
 _CONTROL_CHARS: Final = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
@@ -357,7 +366,9 @@ POLICY_SCHEMA = vol.Schema(
         vol.Optional("paused", default=False): _bool,
         vol.Optional("paused_until", default=None): _aware_datetime,
         vol.Optional("privacy_windows", default=list): vol.All(list, [_window]),
-        vol.Optional("approval_timeout_s", default=600): _int_range(30, 86400),
+        vol.Optional("approval_timeout_s", default=600): _int_range(
+            APPROVAL_TIMEOUT_MIN_S, APPROVAL_TIMEOUT_MAX_S
+        ),
         vol.Optional("owner_lease_s", default=900): _int_range(0, MAX_LEASE_S),
     }
 )
@@ -365,14 +376,16 @@ POLICY_SCHEMA = vol.Schema(
 CAMERA_SCHEMA = vol.Schema(
     {
         vol.Required("id"): _identifier,
-        vol.Required("label"): _text(100),
+        vol.Required("label"): _text(CAMERA_LABEL_MAX_CHARS),
         vol.Required("source"): _camera_source,
         vol.Required("location"): LOCATION_SCHEMA,
         vol.Optional("consent", default=False): _bool,
         vol.Optional("approval", default="ask"): vol.In(
             ["ask", "auto"], msg="expected 'ask' or 'auto'"
         ),
-        vol.Optional("max_duration_s", default=3600): _int_range(60, 43200),
+        vol.Optional("max_duration_s", default=CAMERA_DEFAULT_MAX_S): _int_range(
+            SHARE_MIN_S, SHARE_MAX_S
+        ),
         vol.Optional("share_audio", default=False): _bool,
     }
 )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
-from rtcc_gateway.api.city import (
+from rtcc_gateway.limits import (
     AUTH_FAILURE_AUDITS_IN_ALL_PER_MINUTE,
     AUTH_FAILURE_AUDITS_PER_MINUTE,
 )

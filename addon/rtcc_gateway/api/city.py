@@ -23,17 +23,21 @@ from rtcc_gateway.api.validate import (
     safe_name,
 )
 from rtcc_gateway.config import Agency, format_path, parse_instant
-from rtcc_gateway.context import GATEWAY_KEY
+from rtcc_gateway.context import CITY_KEY
+from rtcc_gateway.limits import (
+    CITY_MAX_BODY,
+    MAX_WAIT_S,
+    OFFENSE_MAX_CHARS,
+    RADIUS_MAX_M,
+    REASON_MAX_CHARS,
+    SHARE_MAX_S,
+    SHARE_MIN_S,
+)
 from rtcc_gateway.openapi import city_document
 from rtcc_gateway.problems import problem
 from rtcc_gateway.shares import NotFoundError, TooManyPendingError
 from rtcc_gateway.signatures import SignatureError, verify_request
 
-CITY_MAX_BODY: Final = 16 * 1024
-MAX_WAIT_S: Final = 60
-# Refused signatures put on the record, per remote address and in all; the rest are counted.
-AUTH_FAILURE_AUDITS_PER_MINUTE: Final = 30
-AUTH_FAILURE_AUDITS_IN_ALL_PER_MINUTE: Final = 300
 _INCIDENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")  # always fullmatch(): `$` lets "\n" in
 
 
@@ -93,15 +97,15 @@ def _instant(value: Any) -> datetime:
 REQUEST_SCHEMA: Final = vol.Schema(
     {
         vol.Required("incident_id"): _incident_id,
-        vol.Required("offense"): _text(64),
-        vol.Required("reason"): _text(500),
+        vol.Required("offense"): _text(OFFENSE_MAX_CHARS),
+        vol.Required("reason"): _text(REASON_MAX_CHARS),
         vol.Required("location"): vol.Schema(
             {vol.Required("lat"): _number(-90, 90), vol.Required("lon"): _number(-180, 180)}
         ),
-        vol.Optional("radius_m", default=300): _integer(1, 1000),
+        vol.Optional("radius_m", default=300): _integer(1, RADIUS_MAX_M),
         vol.Optional("camera_ids"): _camera_ids,
         vol.Optional("start"): _instant,
-        vol.Optional("duration_s"): _integer(60, 43200),
+        vol.Optional("duration_s"): _integer(SHARE_MIN_S, SHARE_MAX_S),
     }
 )
 
@@ -133,7 +137,7 @@ class _Signed:
 
 async def _signed(request: web.Request, *, expect_body: bool) -> _Signed | web.Response:
     """Size, content type, signature, rate limit: the checks every signed call passes."""
-    gateway = request.app[GATEWAY_KEY]
+    gateway = request.app[CITY_KEY]
     if (request.content_length or 0) > CITY_MAX_BODY:
         return problem(413, f"Request body larger than {CITY_MAX_BODY} bytes.")
     try:
@@ -197,7 +201,7 @@ def _request_body(raw_body: bytes) -> dict[str, Any] | web.Response:
 
 async def post_request(request: web.Request) -> web.StreamResponse:
     """POST /api/v1/requests: ask for live video for an incident."""
-    gateway = request.app[GATEWAY_KEY]
+    gateway = request.app[CITY_KEY]
     signed = await _signed(request, expect_body=True)
     if isinstance(signed, web.StreamResponse):
         return signed
@@ -220,7 +224,7 @@ async def post_request(request: web.Request) -> web.StreamResponse:
 
 async def get_request(request: web.Request) -> web.StreamResponse:
     """GET /api/v1/requests/{id}[?wait=S]: the request as it stands."""
-    gateway = request.app[GATEWAY_KEY]
+    gateway = request.app[CITY_KEY]
     signed = await _signed(request, expect_body=False)
     if isinstance(signed, web.StreamResponse):
         return signed
@@ -244,7 +248,7 @@ async def get_request(request: web.Request) -> web.StreamResponse:
 
 async def delete_request(request: web.Request) -> web.StreamResponse:
     """DELETE /api/v1/requests/{id}: the city ends its request; every share is cut now."""
-    gateway = request.app[GATEWAY_KEY]
+    gateway = request.app[CITY_KEY]
     signed = await _signed(request, expect_body=False)
     if isinstance(signed, web.StreamResponse):
         return signed
@@ -257,7 +261,7 @@ async def delete_request(request: web.Request) -> web.StreamResponse:
 
 async def get_cameras(request: web.Request) -> web.StreamResponse:
     """GET /api/v1/cameras: cameras with consent on (not revealing pause or schedule)."""
-    gateway = request.app[GATEWAY_KEY]
+    gateway = request.app[CITY_KEY]
     signed = await _signed(request, expect_body=False)
     if isinstance(signed, web.StreamResponse):
         return signed
@@ -284,7 +288,7 @@ async def get_health(_request: web.Request) -> web.Response:
 
 async def get_openapi(request: web.Request) -> web.Response:
     """GET /api/v1/openapi.json: the city API's OpenAPI 3.1 document."""
-    gateway = request.app[GATEWAY_KEY]
+    gateway = request.app[CITY_KEY]
     return web.json_response(city_document(gateway.config.public.base_url))
 
 

@@ -23,13 +23,12 @@ from rtcc_gateway.config import (
     parse_instant,
     problems_of,
 )
-from rtcc_gateway.context import GATEWAY_KEY
+from rtcc_gateway.context import OWNER_KEY
+from rtcc_gateway.limits import MAX_AUDIT_PAGE
 from rtcc_gateway.openapi import owner_document
 from rtcc_gateway.problems import ProblemRaised, problem
 from rtcc_gateway.shares import NotFoundError
 
-OWNER_MAX_BODY: Final = 256 * 1024
-MAX_AUDIT_PAGE: Final = 1000
 MAX_AUDIT_SEQ: Final = 2**62  # SQLite integers are 64-bit
 WS_HEARTBEAT_S: Final = 30.0
 
@@ -49,7 +48,7 @@ def _token_ok(request: web.Request, expected: str) -> bool:
 @web.middleware
 async def bearer_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every owner call needs `Authorization: Bearer OWNER_TOKEN`."""
-    gateway = request.app[GATEWAY_KEY]
+    gateway = request.app[OWNER_KEY]
     if not _token_ok(request, gateway.config.owner.token):
         return problem(
             401,
@@ -117,7 +116,7 @@ def _validate(schema: vol.Schema, data: Any) -> Any:
 
 async def get_info(request: web.Request) -> web.Response:
     """GET /api/v1/info: who this gateway is and where its public links point."""
-    gateway = request.app[GATEWAY_KEY]
+    gateway = request.app[OWNER_KEY]
     return web.json_response(
         {
             "gateway_id": gateway.gateway_id,
@@ -131,7 +130,7 @@ async def get_info(request: web.Request) -> web.Response:
 
 async def put_policy(request: web.Request) -> web.Response:
     """PUT /api/v1/policy: replace policy and cameras in one go; renews the owner lease."""
-    gateway = request.app[GATEWAY_KEY]
+    gateway = request.app[OWNER_KEY]
     data = await _json_body(request, optional=False)
     problems: list[str] = []
     unknown = sorted(set(data) - {"policy", "cameras"})
@@ -161,12 +160,12 @@ async def put_policy(request: web.Request) -> web.Response:
 
 async def get_state(request: web.Request) -> web.Response:
     """GET /api/v1/state: cameras, pending requests, live shares, the policy in force."""
-    return web.json_response(request.app[GATEWAY_KEY].owner_state())
+    return web.json_response(request.app[OWNER_KEY].owner_state())
 
 
 async def post_approve(request: web.Request) -> web.Response:
     """POST /api/v1/requests/{id}/approve."""
-    gateway = request.app[GATEWAY_KEY]
+    gateway = request.app[OWNER_KEY]
     body = _validate(_CAMERA_IDS_BODY, await _json_body(request, optional=True))
     try:
         state = await gateway.shares.approve(
@@ -179,7 +178,7 @@ async def post_approve(request: web.Request) -> web.Response:
 
 async def post_deny(request: web.Request) -> web.Response:
     """POST /api/v1/requests/{id}/deny."""
-    gateway = request.app[GATEWAY_KEY]
+    gateway = request.app[OWNER_KEY]
     body = _validate(_CAMERA_IDS_BODY, await _json_body(request, optional=True))
     try:
         state = await gateway.shares.deny(request.match_info["request_id"], body.get("camera_ids"))
@@ -190,7 +189,7 @@ async def post_deny(request: web.Request) -> web.Response:
 
 async def post_revoke_share(request: web.Request) -> web.Response:
     """POST /api/v1/shares/{id}/revoke: end one share now."""
-    gateway = request.app[GATEWAY_KEY]
+    gateway = request.app[OWNER_KEY]
     try:
         await gateway.shares.revoke_share(request.match_info["share_id"])
     except NotFoundError:
@@ -200,14 +199,14 @@ async def post_revoke_share(request: web.Request) -> web.Response:
 
 async def post_revoke(request: web.Request) -> web.Response:
     """POST /api/v1/revoke: every share of one camera, or of all cameras."""
-    gateway = request.app[GATEWAY_KEY]
+    gateway = request.app[OWNER_KEY]
     body = _validate(_REVOKE_BODY, await _json_body(request, optional=True))
     return web.json_response({"revoked": await gateway.shares.revoke(body.get("camera_id"))})
 
 
 async def post_pause(request: web.Request) -> web.Response:
     """POST /api/v1/pause: pause sharing (optionally until a time); live shares end now."""
-    gateway = request.app[GATEWAY_KEY]
+    gateway = request.app[OWNER_KEY]
     body = _validate(_PAUSE_BODY, await _json_body(request, optional=True))
     await gateway.shares.pause(body.get("until"))
     return web.json_response(gateway.owner_state())
@@ -215,7 +214,7 @@ async def post_pause(request: web.Request) -> web.Response:
 
 async def post_resume(request: web.Request) -> web.Response:
     """POST /api/v1/resume."""
-    gateway = request.app[GATEWAY_KEY]
+    gateway = request.app[OWNER_KEY]
     await gateway.shares.resume()
     return web.json_response(gateway.owner_state())
 
@@ -235,7 +234,7 @@ def _int_query(request: web.Request, name: str, default: int, high: int) -> int:
 
 async def get_audit(request: web.Request) -> web.Response:
     """GET /api/v1/audit?after=SEQ&limit=N: records in the export format (limit=0: none)."""
-    gateway = request.app[GATEWAY_KEY]
+    gateway = request.app[OWNER_KEY]
     after = _int_query(request, "after", 0, MAX_AUDIT_SEQ)
     limit = _int_query(request, "limit", 100, MAX_AUDIT_PAGE)
     if limit == 0:
@@ -246,7 +245,7 @@ async def get_audit(request: web.Request) -> web.Response:
 
 async def get_audit_verify(request: web.Request) -> web.Response:
     """GET /api/v1/audit/verify: the whole chain checked, with its head."""
-    gateway = request.app[GATEWAY_KEY]
+    gateway = request.app[OWNER_KEY]
     head_param = request.query.get("head")
     head = None
     if head_param is not None:
@@ -272,12 +271,12 @@ async def get_audit_verify(request: web.Request) -> web.Response:
 
 async def get_transparency(request: web.Request) -> web.Response:
     """GET /api/v1/transparency: per agency figures."""
-    return web.json_response(request.app[GATEWAY_KEY].transparency())
+    return web.json_response(request.app[OWNER_KEY].transparency())
 
 
 async def get_events(request: web.Request) -> web.WebSocketResponse:
     """GET /api/v1/events: one JSON object per event, until either side closes."""
-    gateway = request.app[GATEWAY_KEY]
+    gateway = request.app[OWNER_KEY]
     ws = web.WebSocketResponse(heartbeat=WS_HEARTBEAT_S, max_msg_size=4096)
     await ws.prepare(request)
     queue = gateway.events.subscribe()
