@@ -86,3 +86,13 @@ def test_the_policy_decides_on_the_body_the_city_sent() -> None:
     asked = city_ask({**BODY, "camera_ids": ["porch"], "duration_s": 60}, NOW)
     assert (asked.camera_ids, asked.duration_s, asked.radius_m) == (("porch",), 60, 300)
     assert city_ask(BODY, NOW).camera_ids is None
+
+
+def test_a_request_with_nothing_left_waiting_is_not_listed_as_pending() -> None:
+    """It was decided a moment ago (the state must not fail on it: it once answered 500)."""
+    owner = state(camera("front_door"), camera("porch", approval="ask"))
+    request = request_of()
+    for share in request.shares:
+        end_row(share, Reason.OWNER_DENIED, NOW)
+    seen = owner_state(owner, [], [request], {}, NOW)
+    assert seen["pending_requests"] == []

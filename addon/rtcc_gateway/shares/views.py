@@ -199,11 +199,15 @@ def owner_state(
     pending = []
     for state in pending_states:
         waiting = [s for s in state.shares if s.status == ShareStatus.PENDING]
+        if not waiting:
+            continue  # decided a moment ago; the book forgets it as pending right after
         pending.append(
             {
                 **request_event(state),
                 "pending_camera_ids": [s.camera_id for s in waiting],
-                "approve_by": iso(min(s.approve_by for s in waiting if s.approve_by)),
+                "approve_by": iso(
+                    min((s.approve_by for s in waiting if s.approve_by), default=None)
+                ),
             }
         )
     live = [
