@@ -14,6 +14,7 @@ from aiohttp import web
 
 from rtcc_gateway.api import city, owner
 from rtcc_gateway.audit import AuditLog, AuditRecord
+from rtcc_gateway.audit_chain import head_json
 from rtcc_gateway.config import Agency, GatewayConfig
 from rtcc_gateway.context import CITY_KEY, OWNER_KEY
 from rtcc_gateway.door.http import HttpAdmission, HttpDoor
@@ -87,7 +88,7 @@ class Gateway:
         self.gateway_id = ""
         self.agencies: dict[str, Agency] = {a.id: a for a in config.agencies}
         self.restreamer: Restreamer = restreamer or DirectRestreamer()
-        self.events = EventBus()
+        self.events = EventBus(clock)
         self.rate_limiter = RateLimiter()
         self._auth_failure_limiter = RateLimiter()
         self._auth_failures_suppressed = 0
@@ -236,7 +237,7 @@ class Gateway:
         await self.audit.append("auth_failed", detail)
 
     def _announce_head(self, record: AuditRecord) -> None:
-        self.events.publish("audit_head", head={"seq": record.seq, "hash": record.hash})
+        self.events.publish("audit_head", head=head_json((record.seq, record.hash)))
 
     async def _choose_restreamer(self) -> Restreamer:
         """go2rtc when asked for (or found, with `auto`), else direct; refusals name the field."""
@@ -286,7 +287,9 @@ class Gateway:
         cfg = self.config
         assert self._store is not None  # noqa: S101 - opened just before
         conn = self._store.conn
-        self._audit = AuditLog(conn, secrets=[cfg.owner.token, *(c.source for c in cfg.cameras)])
+        self._audit = AuditLog(
+            conn, secrets=[cfg.owner.token, *(c.source for c in cfg.cameras)], clock=self._clock
+        )
         await self._audit.setup()
         self._audit.add_listener(self._announce_head)
         last = await self._audit.latest()

@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Final
+
+from rtcc_gateway.audit_chain import format_ts
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -31,7 +34,8 @@ EVENT_TYPES: Final = frozenset(
 class EventBus:
     """Publishes events; never blocks on a slow subscriber."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._clock = clock
         self._seq = 0
         self._subscribers: set[asyncio.Queue[dict[str, Any] | None]] = set()
 
@@ -41,7 +45,7 @@ class EventBus:
         self._seq += 1
         event = {
             "seq": self._seq,
-            "ts": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "ts": format_ts(self._clock()),  # the audit log's format
             "type": type_,
             **fields,
         }

@@ -1,11 +1,48 @@
-"""Keeps secrets (the owner token, camera credentials) out of every log line the gateway writes."""
+"""Keeps secrets out of every log line and audit record the gateway writes (one place for it).
+
+The secrets: the owner token, camera credentials, share links.
+
+`sanitize` cleans an audit detail (secret keys, URL credentials and credential-like query
+parameters, known secret strings); `SecretFilter` cleans log records; `redact_url` a URL shown to
+the owner.
+"""
 
 from __future__ import annotations
 
+import enum
 import logging
 import re
-from typing import Final
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Final
 
+from rtcc_gateway.audit_chain import format_ts
+
+_MAX_DEPTH: Final = 32
+REDACTED: Final = "***"
+
+# Keys whose values are secrets wherever they appear in a detail (also as a `_suffix`, e.g.
+# `owner_token`, `camera_source`, `share_links`): replaced, so the record still shows one was there.
+SECRET_KEYS: Final = frozenset(
+    {
+        "token",
+        "links",
+        "password",
+        "passwd",
+        "source",
+        "authorization",
+        "secret",
+        "api_key",
+        "cookie",
+        "credentials",
+    }
+)
+# Query parameters that cameras commonly use for credentials (`?user=admin&pwd=…`).
+_SECRET_QUERY_KEYS: Final = frozenset(
+    {"user", "username", "pwd", "pass", "auth", "key", "sig", "signature"}
+)
+_URL: Final = re.compile(r"(?i)\b(?P<scheme>rtsps?|https?)://(?P<rest>\S*)")
+_QUERY_PARAM: Final = re.compile(r"(?P<lead>[?&;](?P<name>[^=&;#\s]*)=)(?P<value>[^&;#\s]*)")
 _CREDENTIALS_IN_URL: Final = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
 
 
@@ -13,7 +50,8 @@ def redact_url(url: str) -> str:
     """The URL with any user:password part replaced by `***`, for logs and the owner's views.
 
     Works on the text, not a parsed URL, so IPv6 brackets survive and a password containing `/`
-    or `@` is still hidden (everything before the authority's last `@` is user info).
+    or `@` is still hidden (everything before the last `@` ahead of the query is user info: a
+    strict parser would not take it so, and over-redacting is the safe side).
     """
     scheme, sep, rest = url.partition("://")
     if not sep:
@@ -26,7 +64,82 @@ def redact_url(url: str) -> str:
     at = authority_and_path.rfind("@")
     if at < 0:
         return url
-    return f"{scheme}://***@{rest[at + 1 :]}"
+    return f"{scheme}://{REDACTED}@{rest[at + 1 :]}"
+
+
+def _is_secret_key(key: str, extra: frozenset[str] = frozenset()) -> bool:
+    norm = key.strip().lower().replace("-", "_")
+    if norm in SECRET_KEYS or norm in extra:
+        return True
+    return any(norm.endswith(f"_{name}") for name in SECRET_KEYS)
+
+
+def _scrub_param(param: re.Match[str]) -> str:
+    if _is_secret_key(param["name"], _SECRET_QUERY_KEYS):
+        return f"{param['lead']}{REDACTED}"
+    return param[0]
+
+
+def _scrub_url(match: re.Match[str]) -> str:
+    scheme, _, rest = redact_url(f"{match['scheme']}://{match['rest']}").partition("://")
+    return f"{scheme}://{_QUERY_PARAM.sub(_scrub_param, rest)}"
+
+
+def _scrub_text(text: str, secrets: Sequence[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, REDACTED)
+    text = _URL.sub(_scrub_url, text)
+    # City input may carry lone surrogates (`"\ud800"` in JSON); they cannot be stored or hashed
+    # as UTF-8, and an unstorable detail must not cost a record.
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _sanitize_value(value: Any, secrets: Sequence[str], depth: int) -> Any:  # noqa: PLR0911
+    if depth > _MAX_DEPTH:
+        raise ValueError("audit detail is nested too deeply")
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        if value != value or value in {float("inf"), float("-inf")}:  # noqa: PLR0124  # NaN
+            raise ValueError("audit detail holds a non-finite number")
+        return value
+    if isinstance(value, enum.Enum):
+        return _sanitize_value(value.value, secrets, depth + 1)
+    if isinstance(value, str):
+        return _scrub_text(str(value), secrets)
+    if isinstance(value, datetime):
+        return format_ts(value)
+    if isinstance(value, Mapping):
+        return _sanitize_mapping(value, secrets, depth + 1)
+    if isinstance(value, list | tuple):
+        return [_sanitize_value(item, secrets, depth + 1) for item in value]
+    # repr() of an unknown object could carry anything (a config's token): refuse instead.
+    raise TypeError(f"audit detail cannot hold a {type(value).__name__}")
+
+
+def _sanitize_mapping(
+    detail: Mapping[Any, Any], secrets: Sequence[str], depth: int
+) -> dict[str, Any]:
+    clean: dict[str, Any] = {}
+    for raw_key, value in detail.items():
+        if isinstance(raw_key, bool) or not isinstance(raw_key, str | int):
+            raise TypeError(f"audit detail keys must be strings, got {type(raw_key).__name__}")
+        key = _scrub_text(str(raw_key), secrets)
+        clean[key] = REDACTED if _is_secret_key(key) else _sanitize_value(value, secrets, depth)
+    return clean
+
+
+def sanitize(detail: Mapping[str, Any], secrets: Iterable[str] = ()) -> dict[str, Any]:
+    """A JSON-ready copy of `detail` with no secret in it.
+
+    Values under secret keys (`SECRET_KEYS`, also as a suffix like `owner_token`) become `***`;
+    credentials and credential-like query parameters in rtsp(s)/http(s) URLs anywhere in a string
+    become `***`; so does every occurrence of the given secret strings. Tuples become lists,
+    datetimes audit timestamps, enums their value. Raises TypeError for other objects and
+    ValueError for NaN/infinity or cyclic/over-deep nesting.
+    """
+    ordered = sorted({s for s in secrets if s}, key=len, reverse=True)
+    return _sanitize_mapping(detail, ordered, 0)
 
 
 class SecretFilter(logging.Filter):
@@ -43,7 +156,7 @@ class SecretFilter(logging.Filter):
     def scrub(self, text: str) -> str:
         """Text with every registered secret and URL credential replaced by `***`."""
         for secret in sorted(self._secrets, key=len, reverse=True):
-            text = text.replace(secret, "***")
+            text = text.replace(secret, REDACTED)
         return _CREDENTIALS_IN_URL.sub(r"\g<scheme>***@", text)
 
     def filter(self, record: logging.LogRecord) -> bool:

@@ -14,7 +14,8 @@ from aiohttp.typedefs import Handler
 
 from rtcc_gateway import __version__
 from rtcc_gateway.api.validate import BodyError, ascii_int, parse_json_object, safe_name
-from rtcc_gateway.audit import AuditError, parse_head
+from rtcc_gateway.audit import AuditError
+from rtcc_gateway.audit_chain import head_json, parse_head
 from rtcc_gateway.config import (
     CAMERAS_SCHEMA,
     POLICY_SCHEMA,
@@ -261,9 +262,7 @@ async def get_audit_verify(request: web.Request) -> web.Response:
         {
             "ok": result.ok,
             "count": result.count,
-            "head": None
-            if result.head is None
-            else {"seq": result.head[0], "hash": result.head[1]},
+            "head": head_json(result.head),
             "first_bad": result.first_bad,
         }
     )
