@@ -13,189 +13,79 @@ acceptable, freshness against an injected clock, the digest requirement, and rep
 
 from __future__ import annotations
 
-import base64
 import hmac
-import os
-import secrets
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from hashlib import sha256, sha512
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, override
+from typing import Any, override
 
 import http_sf
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import (
-    Encoding,
-    NoEncryption,
-    PrivateFormat,
-    PublicFormat,
-    load_pem_private_key,
-)
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from http_message_signatures import (
     HTTPMessageSignaturesException,
-    HTTPMessageSigner,
     HTTPMessageVerifier,
     MappingKeyResolver,
     algorithms,
 )
 
-if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+from rtcc_gateway.config import Agency
+from rtcc_gateway.nonces import (
+    InMemoryNonceStore,
+    NonceStore,
+    SqliteNonceStore,
+)
+from rtcc_gateway.signature_rules import (
+    ALGORITHM,
+    ALLOWED_PARAMS,
+    COMPONENTS,
+    DIGEST_COMPONENT,
+    DIGESTS,
+    LABEL,
+    NONCE_MAX_LENGTH,
+    REQUIRED_PARAMS,
+    WINDOW_S,
+    KeyFileError,
+    Message,
+    Reason,
+    SignatureError,
+)
+from rtcc_gateway.signing import (
+    generate_private_key,
+    load_private_key,
+    new_nonce,
+    private_key_pem,
+    public_key_b64,
+    sign_request,
+)
 
-    import aiosqlite
-
-    from .config import Agency
-
-LABEL: Final = "sig1"
-ALGORITHM: Final = "ed25519"
-COMPONENTS: Final = ("@method", "@target-uri")
-DIGEST_COMPONENT: Final = "content-digest"
-WINDOW_S: Final = 300
-NONCE_MAX_LENGTH: Final = 256
-_REQUIRED_PARAMS: Final = frozenset({"alg", "created", "keyid", "nonce"})
-# `expires` is optional in RFC 9421; a client that sends it gets it honoured, nothing else is known.
-_ALLOWED_PARAMS: Final = _REQUIRED_PARAMS | {"expires"}
-_DIGESTS: Final[dict[str, Callable[[bytes], Any]]] = {"sha-256": sha256, "sha-512": sha512}
-
-type Reason = Literal[
-    "missing",
-    "malformed",
-    "unknown_key",
-    "bad_signature",
-    "stale",
-    "replayed",
-    "digest_mismatch",
-    "missing_digest",
+__all__ = [
+    "ALGORITHM",
+    "ALLOWED_PARAMS",
+    "COMPONENTS",
+    "DIGESTS",
+    "DIGEST_COMPONENT",
+    "LABEL",
+    "NONCE_MAX_LENGTH",
+    "REQUIRED_PARAMS",
+    "WINDOW_S",
+    "InMemoryNonceStore",
+    "KeyFileError",
+    "NonceStore",
+    "Reason",
+    "SignatureError",
+    "SqliteNonceStore",
+    "generate_private_key",
+    "load_private_key",
+    "new_nonce",
+    "private_key_pem",
+    "public_key_b64",
+    "sign_request",
+    "verify_request",
 ]
 
 
-class SignatureError(Exception):
-    """A request's signature or digest was refused.
-
-    `reason` is for machines (audit log, metrics); `detail` is safe to show the caller: it names
-    the problem but never echoes keys, key ids or internal state.
-    """
-
-    def __init__(self, reason: Reason, detail: str) -> None:
-        super().__init__(detail)
-        self.reason: Reason = reason
-        self.detail = detail
-
-    def __repr__(self) -> str:
-        return f"SignatureError({self.reason!r}, {self.detail!r})"
-
-
-class KeyFileError(Exception):
-    """A private key file is missing, unreadable or not an Ed25519 PEM key."""
-
-
-# --- replay protection -------------------------------------------------------------------------
-
-
-class NonceStore(Protocol):
-    """Remembers the nonces of accepted requests for the freshness window.
-
-    A store's window must be at least verify_request's `max_skew_s`, or a replay could arrive
-    after its nonce was forgotten while its `created` still looks fresh.
-    """
-
-    async def check_and_remember(
-        self, agency_id: str, nonce: str, created: datetime, now: datetime
-    ) -> bool:
-        """Remember the nonce; False when it was already accepted within the window (a replay)."""
-        ...
-
-
-class InMemoryNonceStore:
-    """A NonceStore in a dict, for unit tests and benchmarks (forgets on restart)."""
-
-    def __init__(self, *, window_s: int = WINDOW_S) -> None:
-        self.window_s = window_s
-        self._seen: dict[tuple[str, str], float] = {}
-
-    def __len__(self) -> int:
-        return len(self._seen)
-
-    async def check_and_remember(
-        self, agency_id: str, nonce: str, created: datetime, now: datetime
-    ) -> bool:
-        """See NonceStore."""
-        cutoff = now.timestamp() - self.window_s
-        # A nonce created before the cutoff can only come with a stale signature, so forgetting
-        # it loses nothing.
-        self._seen = {k: v for k, v in self._seen.items() if v >= cutoff}
-        key = (agency_id, nonce)
-        if key in self._seen:
-            return False
-        self._seen[key] = float(int(created.timestamp()))
-        return True
-
-
-class SqliteNonceStore:
-    """A NonceStore in the gateway's SQLite database, so a nonce survives a restart.
-
-    The connection belongs to the caller. Each accepted nonce is committed before the check
-    returns (which also commits anything else pending on that connection).
-    """
-
-    def __init__(
-        self, conn: aiosqlite.Connection, *, window_s: int = WINDOW_S, purge_every_s: int = 60
-    ) -> None:
-        self._conn = conn
-        self.window_s = window_s
-        self.purge_every_s = purge_every_s
-        self._last_purge: float | None = None
-
-    @staticmethod
-    async def create_schema(conn: aiosqlite.Connection) -> None:
-        """Create the `nonces` table (idempotent)."""
-        await conn.execute(
-            "CREATE TABLE IF NOT EXISTS nonces ("
-            " agency_id TEXT NOT NULL,"
-            " nonce TEXT NOT NULL,"
-            " created_at INTEGER NOT NULL,"
-            " PRIMARY KEY (agency_id, nonce))"
-        )
-        await conn.execute("CREATE INDEX IF NOT EXISTS nonces_created_at ON nonces (created_at)")
-        await conn.commit()
-
-    async def check_and_remember(
-        self, agency_id: str, nonce: str, created: datetime, now: datetime
-    ) -> bool:
-        """See NonceStore."""
-        now_ts = now.timestamp()
-        cutoff = now_ts - self.window_s
-        if self._last_purge is None or abs(now_ts - self._last_purge) >= self.purge_every_s:
-            # Opportunistic: a DELETE per request would be wasted work under load.
-            await self._conn.execute("DELETE FROM nonces WHERE created_at < ?", (cutoff,))
-            self._last_purge = now_ts
-        # One statement decides atomically: a new nonce is inserted; a known one is only taken
-        # over when its row is older than the window (not purged yet, but no longer a replay).
-        cursor = await self._conn.execute(
-            "INSERT INTO nonces (agency_id, nonce, created_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (agency_id, nonce) DO UPDATE SET created_at = excluded.created_at "
-            "WHERE nonces.created_at < ?",
-            (agency_id, nonce, int(created.timestamp()), cutoff),
-        )
-        accepted = cursor.rowcount == 1
-        await cursor.close()
-        await self._conn.commit()
-        return accepted
-
-
 # --- verification ------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Message:
-    """The request as http-message-signatures reads it (method, absolute URL, headers)."""
-
-    method: str
-    url: str
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,12 +165,12 @@ def _components(members: Any) -> tuple[str, ...]:
 
 
 def _with_params(components: tuple[str, ...], params: dict[str, Any]) -> _SignatureInput:
-    missing = _REQUIRED_PARAMS - set(params)
+    missing = REQUIRED_PARAMS - set(params)
     if missing:
         raise SignatureError(
             "malformed", f"Signature-Input lacks the parameter(s) {', '.join(sorted(missing))}"
         )
-    if set(params) - _ALLOWED_PARAMS:
+    if set(params) - ALLOWED_PARAMS:
         raise SignatureError("malformed", "Signature-Input has an unexpected parameter")
     alg, key_id, nonce = params["alg"], params["keyid"], params["nonce"]
     created, expires = params["created"], params.get("expires")
@@ -319,7 +209,7 @@ def _check_digest(fields: Mapping[str, str], body: bytes, sig: _SignatureInput) 
         raise SignatureError("malformed", "Content-Digest has no sha-256 member")
     for algorithm, member in digests.items():
         value, _ = _split(member)
-        hasher = _DIGESTS.get(algorithm)
+        hasher = DIGESTS.get(algorithm)
         if hasher is None or not isinstance(value, bytes):
             raise SignatureError("malformed", "Content-Digest has an unsupported member")
         if not hmac.compare_digest(value, hasher(body).digest()):
@@ -341,7 +231,7 @@ def _check_signature(
             key_resolver=MappingKeyResolver(public_keys={key_id: key}, private_keys={}),
         )
         verifier.verify(
-            _Message(method, target_uri, fields), max_age=None, require_components=COMPONENTS
+            Message(method, target_uri, fields), max_age=None, require_components=COMPONENTS
         )
     except (HTTPMessageSignaturesException, ValueError):
         raise SignatureError("bad_signature", "the signature does not verify") from None
@@ -384,82 +274,3 @@ async def verify_request(
     if not await nonces.check_and_remember(agency.id, sig.nonce, created, now):
         raise SignatureError("replayed", "this nonce was already used")
     return agency
-
-
-# --- signing and keys --------------------------------------------------------------------------
-
-
-def new_nonce() -> str:
-    """128 random bits, URL-safe base64 without padding (22 characters)."""
-    return secrets.token_urlsafe(16)
-
-
-def sign_request(
-    *,
-    method: str,
-    url: str,
-    body: bytes | None,
-    key_id: str,
-    private_key: Ed25519PrivateKey,
-    created: datetime | None = None,
-    nonce: str | None = None,
-) -> dict[str, str]:
-    """Sign a request the way the gateway verifies it; return the headers to add.
-
-    `url` is exactly the URL the request goes to (it is the signed `@target-uri`). The answer
-    holds Signature-Input and Signature, and Content-Digest when `body` is not empty.
-    """
-    message = _Message(method.upper(), url)
-    signer = HTTPMessageSigner(
-        signature_algorithm=algorithms.ED25519,
-        key_resolver=MappingKeyResolver(public_keys={}, private_keys={key_id: private_key}),
-    )
-    signer.sign(
-        message,
-        key_id=key_id,
-        created=created or datetime.now(UTC),
-        nonce=new_nonce() if nonce is None else nonce,
-        label=LABEL,
-        covered_component_ids=COMPONENTS,
-        # Given a body, the package adds Content-Digest (sha-256) and covers it.
-        body=body or None,
-    )
-    return dict(message.headers)
-
-
-def generate_private_key() -> Ed25519PrivateKey:
-    """A new Ed25519 private key."""
-    return Ed25519PrivateKey.generate()
-
-
-def private_key_pem(key: Ed25519PrivateKey) -> bytes:
-    """The key as unencrypted PKCS#8 PEM (protect the file by its mode)."""
-    return key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
-
-
-def public_key_b64(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
-    """The raw 32-byte public key in standard base64, as the gateway's `public_key` wants it."""
-    public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
-    return base64.b64encode(public.public_bytes(Encoding.Raw, PublicFormat.Raw)).decode("ascii")
-
-
-def load_private_key(path: str | os.PathLike[str]) -> Ed25519PrivateKey:
-    """Read an unencrypted PEM Ed25519 private key, or raise KeyFileError naming the problem."""
-    file = Path(path)
-    try:
-        data = file.read_bytes()
-    except FileNotFoundError:
-        raise KeyFileError(f"key file {file} does not exist") from None
-    except IsADirectoryError:
-        raise KeyFileError(f"key file {file} is a directory") from None
-    except OSError as err:
-        raise KeyFileError(f"cannot read key file {file}: {err.strerror or err}") from None
-    try:
-        key = load_pem_private_key(data, password=None)
-    except TypeError:
-        raise KeyFileError(f"key file {file} is encrypted; an unencrypted key is needed") from None
-    except (ValueError, UnsupportedAlgorithm):
-        raise KeyFileError(f"key file {file} is not a PEM private key") from None
-    if not isinstance(key, Ed25519PrivateKey):
-        raise KeyFileError(f"key file {file} holds a key that is not Ed25519")
-    return key
