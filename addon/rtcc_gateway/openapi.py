@@ -94,6 +94,10 @@ def owner_document() -> dict[str, Any]:
                     {
                         "200": json_response("The request.", "RequestView"),
                         "404": problem_response("No such request."),
+                        "409": problem_response(
+                            "None of the named cameras (or none at all) still waits for a "
+                            "decision: decided already, or the request ended."
+                        ),
                     },
                     parameters=request_id,
                     requestBody=camera_ids_body,
@@ -105,6 +109,10 @@ def owner_document() -> dict[str, Any]:
                     {
                         "200": json_response("The request.", "RequestView"),
                         "404": problem_response("No such request."),
+                        "409": problem_response(
+                            "None of the named cameras (or none at all) still waits for a "
+                            "decision: decided already, or the request ended."
+                        ),
                     },
                     parameters=request_id,
                     requestBody=camera_ids_body,

@@ -102,9 +102,9 @@ async def test_an_ended_request_leaves_memory_after_an_hour_and_the_city_after_a
     clock.advance(7 * DAY)
     assert (await h.city.call("GET", path)).status == 404
     assert (await h.city.call("DELETE", path)).status == 404
-    # The owner can still name it.
+    # The owner can still name it, and is told nothing of it waits any more.
     approved = await h.owner.call("POST", f"/api/v1/requests/{request_id}/approve")
-    assert (approved.status, approved.body["status"]) == (200, "ended")
+    assert approved.status == 409, approved.body
 
 
 async def test_figures_survive_leaving_memory_and_a_restart(

@@ -157,6 +157,14 @@ async def test_approve_and_deny_per_camera(
     assert (bad.status, bad.problem_names) == (400, ["camera_ids"])
     missing = await h.owner.call("POST", "/api/v1/requests/req_nope/approve")
     assert missing.status == 404
+    # Decided already: an answer that says so, not a 200 that looks like it worked.
+    for verb in ("approve", "deny"):
+        again = await h.owner.call("POST", f"/api/v1/requests/{request_id}/{verb}")
+        assert again.status == 409, (verb, again.body)
+    garage_again = await h.owner.call(
+        "POST", f"/api/v1/requests/{request_id}/approve", {"camera_ids": ["garage"]}
+    )
+    assert garage_again.status == 409
 
 
 async def _live(h: Harness, n: int = 1, **changes: Any) -> list[dict[str, Any]]:

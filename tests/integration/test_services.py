@@ -60,6 +60,9 @@ async def test_approve_with_camera_id_and_revoke_by_camera(
         hass, "approve", {"request_id": body["request_id"], "cameras": cam(hass, "front_door")}
     )
     assert [s["camera_id"] for s in gw.owner_state()["shares"]] == [cam(hass, "front_door")]
+    with pytest.raises(ServiceValidationError) as again:
+        await call(hass, "approve", {"request_id": body["request_id"]})
+    assert again.value.translation_key == "already_decided", "not a 'success' that did nothing"
 
     await call(hass, "revoke", {"camera": "camera.front_door"})
     assert gw.owner_state()["shares"] == []

@@ -28,8 +28,9 @@ from rtcc_gateway.context import OWNER_KEY
 from rtcc_gateway.limits import MAX_AUDIT_PAGE
 from rtcc_gateway.openapi import owner_document
 from rtcc_gateway.problems import ProblemRaised, problem
-from rtcc_gateway.shares import NotFoundError
+from rtcc_gateway.shares import NotFoundError, NothingPendingError
 
+NOTHING_PENDING: Final = "Nothing of this request waits for a decision: decided already, or ended."
 MAX_AUDIT_SEQ: Final = 2**62  # SQLite integers are 64-bit
 WS_HEARTBEAT_S: Final = 30.0
 
@@ -174,6 +175,8 @@ async def post_approve(request: web.Request) -> web.Response:
         )
     except NotFoundError:
         return problem(404, "No such request.")
+    except NothingPendingError:
+        return problem(409, NOTHING_PENDING)
     return web.json_response(gateway.shares.city_view(state))
 
 
@@ -185,6 +188,8 @@ async def post_deny(request: web.Request) -> web.Response:
         state = await gateway.shares.deny(request.match_info["request_id"], body.get("camera_ids"))
     except NotFoundError:
         return problem(404, "No such request.")
+    except NothingPendingError:
+        return problem(409, NOTHING_PENDING)
     return web.json_response(gateway.shares.city_view(state))
 
 

@@ -4,6 +4,7 @@ from rtcc_gateway.shares.book import (
     MAX_PENDING,
     MAX_PENDING_PER_AGENCY,
     NotFoundError,
+    NothingPendingError,
     RequestState,
     TooManyPendingError,
 )
@@ -14,6 +15,7 @@ __all__ = [
     "MAX_PENDING",
     "MAX_PENDING_PER_AGENCY",
     "NotFoundError",
+    "NothingPendingError",
     "RequestState",
     "ShareManager",
     "ShareStatus",

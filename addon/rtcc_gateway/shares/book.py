@@ -30,6 +30,10 @@ class NotFoundError(Exception):
     """No such request or share (for this caller)."""
 
 
+class NothingPendingError(Exception):
+    """The request holds no pending camera (of those named): decided already, or ended."""
+
+
 class TooManyPendingError(Exception):
     """The agency (or everyone) has as many requests waiting for the owner as allowed."""
 

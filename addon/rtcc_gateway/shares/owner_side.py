@@ -16,7 +16,7 @@ from rtcc_gateway.config import Camera, Policy
 from rtcc_gateway.events import EventBus
 from rtcc_gateway.policy import OwnerState, Reason, blocking_reason
 from rtcc_gateway.restreamer.base import Restreamer
-from rtcc_gateway.shares.book import NotFoundError, RequestState, ShareBook
+from rtcc_gateway.shares.book import NotFoundError, NothingPendingError, RequestState, ShareBook
 from rtcc_gateway.shares.lifecycle import (
     Ending,
     ShareLifecycle,
@@ -130,8 +130,9 @@ class OwnerSide:
             now = self._clock()
             state = await self._request(request_id)
             waiting = self._pending_of(state, camera_ids)
-            if waiting:
-                refuse_unless_recordable(self._guard)
+            if not waiting:
+                raise NothingPendingError(request_id)
+            refuse_unless_recordable(self._guard)
             start = datetime.fromisoformat(state.row.body["start"])
             starting: list[ShareRow] = []
             for share in waiting:
@@ -157,7 +158,10 @@ class OwnerSide:
         """The owner says no to pending cameras."""
         async with self._lock:
             state = await self._request(request_id)
-            for share in self._pending_of(state, camera_ids):
+            waiting = self._pending_of(state, camera_ids)
+            if not waiting:
+                raise NothingPendingError(request_id)
+            for share in waiting:
                 await self._write(self._life.decline(share, Reason.OWNER_DENIED))
             if request_id in self._book.requests:
                 self._book.changed(state, now=self._clock())
