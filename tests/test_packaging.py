@@ -136,6 +136,35 @@ def test_quality_scale_lists_every_rule_with_a_valid_status() -> None:
             assert value.get("comment"), f"{name}: an exemption needs a reason"
 
 
+def test_the_manifest_claims_the_tier_the_rules_reach() -> None:
+    """The manifest's quality_scale is the highest tier whose rules (and all below) are done."""
+    text = (INTEGRATION / "quality_scale.yaml").read_text()
+    tiers = ["bronze", "silver", "gold", "platinum"]
+    reached = None
+    rules = yaml.safe_load(text)["rules"]
+    # The YAML groups rules under "# Bronze", "# Silver"... comments, in order.
+    current = None
+    tier_of: dict[str, str] = {}
+    for line in text.splitlines():
+        heading = line.strip().lstrip("#").strip().lower()
+        if line.startswith("  # ") and heading in tiers:
+            current = heading
+        elif line.startswith("  ") and not line.startswith("    ") and ":" in line and current:
+            tier_of[line.split(":", 1)[0].strip()] = current
+    assert set(tier_of) == set(rules)
+    for tier in tiers:
+        open_rules = [
+            n
+            for n, v in rules.items()
+            if tier_of[n] == tier and (v["status"] if isinstance(v, dict) else v) == "todo"
+        ]
+        if open_rules:
+            break
+        reached = tier
+    manifest = json.loads((INTEGRATION / "manifest.json").read_text())
+    assert manifest["quality_scale"] == reached
+
+
 def test_no_file_the_supervisor_would_take_for_an_add_on() -> None:
     names = {"config.yaml", "config.yml", "config.json"}
     strays = [
