@@ -12,26 +12,23 @@ from typing import Any, Final
 
 from aiohttp import web
 
+from rtcc_gateway.admission import DoorGate
 from rtcc_gateway.api import city, owner
 from rtcc_gateway.audit import AuditLog, AuditRecord
 from rtcc_gateway.audit_chain import head_json
+from rtcc_gateway.auth_audit import AuthFailureAudit
 from rtcc_gateway.config import Agency, GatewayConfig
 from rtcc_gateway.context import CITY_KEY, OWNER_KEY
-from rtcc_gateway.door.http import HttpAdmission, HttpDoor
-from rtcc_gateway.door.rtsp import Admission, RtspDoor
+from rtcc_gateway.door.http import HttpDoor
+from rtcc_gateway.door.rtsp import RtspDoor
 from rtcc_gateway.door.viewers import ViewerRegistry
 from rtcc_gateway.events import EventBus
-from rtcc_gateway.limits import (
-    AUTH_FAILURE_AUDITS_IN_ALL_PER_MINUTE,
-    AUTH_FAILURE_AUDITS_PER_MINUTE,
-    CITY_MAX_BODY,
-    OWNER_MAX_BODY,
-)
+from rtcc_gateway.limits import CITY_MAX_BODY, OWNER_MAX_BODY
 from rtcc_gateway.listeners import QuietAppRunner
 from rtcc_gateway.policy import OwnerState
 from rtcc_gateway.problems import STORAGE_ERROR_KEY, problem_middleware
 from rtcc_gateway.ratelimit import RateLimiter
-from rtcc_gateway.restreamer.base import Restreamer, upstream_from_url
+from rtcc_gateway.restreamer.base import Restreamer
 from rtcc_gateway.restreamer.choice import choose_restreamer
 from rtcc_gateway.restreamer.direct import DirectRestreamer
 from rtcc_gateway.restreamer.go2rtc import Go2rtcError, Go2rtcRestreamer
@@ -39,7 +36,8 @@ from rtcc_gateway.shares import ShareManager, utc_now
 from rtcc_gateway.signatures import SqliteNonceStore
 from rtcc_gateway.state_dir import DataDirError, gateway_id, prepare_data_dir, secure_data_dir
 from rtcc_gateway.storage_guard import RESERVE_BYTES, STORAGE_ERRORS, StorageGuard
-from rtcc_gateway.store import Store, StoreError, describe, viewer_closed, viewer_opened
+from rtcc_gateway.store import Store, StoreError, describe
+from rtcc_gateway.viewer_records import ViewerRecords
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -47,7 +45,6 @@ _LOGGER = logging.getLogger(__name__)
 MAX_HEADER_LINE: Final = 8190
 KEEPALIVE_TIMEOUT_S: Final = 15.0
 SHUTDOWN_TIMEOUT_S: Final = 5.0
-_ALL_ADDRESSES: Final = "*"  # the auth-failure limiter's key for the cap over every address
 
 
 class StartError(Exception):
@@ -90,21 +87,29 @@ class Gateway:
         self.restreamer: Restreamer = restreamer or DirectRestreamer()
         self.events = EventBus(clock)
         self.rate_limiter = RateLimiter()
-        self._auth_failure_limiter = RateLimiter()
-        self._auth_failures_suppressed = 0
+        self._auth_failures = AuthFailureAudit(audit=lambda: self.audit, clock=clock)
         self.websockets: set[web.WebSocketResponse] = set()
         self._runners: list[QuietAppRunner] = []
-        self.viewers = ViewerRegistry(self._viewer_event)
+        self._viewer_records = ViewerRecords(
+            audit=lambda: self.audit,
+            events=self.events,
+            clock=clock,
+            storage_error=self._storage_error,
+        )
+        self.viewers = ViewerRegistry(self._viewer_records.record)
+        # Late-bound: the shares open at start; the restreamer is chosen then (tests may swap it).
+        gate = DoorGate(
+            shares=lambda: self.shares, restreamer=lambda: self.restreamer, viewers=self.viewers
+        )
         self._rtsp = RtspDoor(
             max_header_bytes=MAX_HEADER_LINE,
-            admit=self._admit,
+            admit=gate.admit_rtsp,
             viewers=self.viewers,
             report=self._door_report,
         )
         self._http_door = HttpDoor(
-            admit=self._admit_http,
+            admit=gate.admit_http,
             viewers=self.viewers,
-            # Late-bound: the restreamer is chosen at start (and tests may swap it before).
             upstream=lambda: self.restreamer.http_upstream(),  # noqa: PLW0108
         )
         self.storage = StorageGuard(config.data_dir, self.events.publish)
@@ -148,62 +153,9 @@ class Gateway:
             viewer_seconds=self.viewers.seconds(), viewers=self.viewers.ever()
         )
 
-    async def _admit(self, token: str) -> Admission | None:
-        """The RTSP door's question: the live-share check, plus where its video comes from."""
-        live = await self._admit_http(token)
-        upstream = self.restreamer.rtsp_upstream(token)
-        camera = self.shares.camera(live.camera_id) if live is not None else None
-        if live is None or upstream is None or camera is None:
-            return None
-        return Admission(
-            token=token,
-            share_id=live.share_id,
-            request_id=live.request_id,
-            camera_id=live.camera_id,
-            share_audio=live.share_audio,
-            upstream=upstream,
-            source=upstream_from_url(camera.source),
-        )
-
     async def _door_report(self, kind: str, detail: dict[str, Any]) -> None:
         """What the RTSP door tells the owner: a camera that cannot serve, a viewer's violation."""
         await self.audit.append(kind, detail)
-
-    async def _admit_http(self, token: str) -> HttpAdmission | None:
-        """The HTTP door's question: does this token name a live, uncut share of a camera?"""
-        share = self.shares.live_share(token)
-        if share is None or self.viewers.is_cut(token):
-            return None
-        camera = self.shares.camera(share.camera_id)
-        if camera is None:
-            return None
-        return HttpAdmission(
-            token=token,
-            share_id=share.id,
-            request_id=share.request_id,
-            camera_id=share.camera_id,
-            share_audio=camera.share_audio,
-        )
-
-    async def _viewer_event(self, kind: str, detail: dict[str, Any]) -> None:
-        """Each viewer's connect and disconnect: on the record and on the owner's stream.
-
-        The connected ones are also kept in the database with their record, so a restart after a
-        crash can close them (`_close_open_viewers`).
-        """
-        viewer_id = str(detail.get("viewer_id", ""))
-        also = (
-            [viewer_opened(viewer_id, self._clock(), detail)]
-            if kind == "viewer_connected"
-            else [viewer_closed(viewer_id)]
-            if kind == "viewer_disconnected"
-            else []
-        )
-        try:
-            await self.audit.append(kind, detail, also=also)
-        except STORAGE_ERRORS as err:
-            await self._storage_error(err)
-        self.events.publish(kind, **detail)
 
     async def _storage_error(self, err: BaseException) -> None:
         """A handler met a storage error: undo what it left, log once a minute (then 503)."""
@@ -212,29 +164,8 @@ class Gateway:
         self.storage.note("cannot use the database", err)
 
     async def audit_auth_failure(self, request: web.Request, reason: str) -> None:
-        """Record a refused signature, within caps per address and in all.
-
-        Junk cannot flood the log; what is dropped is counted on the next record
-        (`suppressed_before`).
-        """
-        remote = request.remote or "unknown"
-        now = self._clock().timestamp()
-        limiter = self._auth_failure_limiter
-        if limiter.hit(remote, AUTH_FAILURE_AUDITS_PER_MINUTE, now) or limiter.hit(
-            _ALL_ADDRESSES, AUTH_FAILURE_AUDITS_IN_ALL_PER_MINUTE, now
-        ):
-            self._auth_failures_suppressed += 1
-            return
-        detail: dict[str, object] = {
-            "reason": reason,
-            "method": request.method,
-            "path": request.path,
-            "remote": remote,
-        }
-        if self._auth_failures_suppressed:
-            detail["suppressed_before"] = self._auth_failures_suppressed
-            self._auth_failures_suppressed = 0
-        await self.audit.append("auth_failed", detail)
+        """Record a refused signature (within caps: auth_audit.py)."""
+        await self._auth_failures.record(request, reason)
 
     def _announce_head(self, record: AuditRecord) -> None:
         self.events.publish("audit_head", head=head_json((record.seq, record.hash)))
@@ -296,7 +227,7 @@ class Gateway:
         previous = (
             "none" if last is None else "clean" if last.kind == "gateway_stopped" else "unclean"
         )
-        closed = await self._close_open_viewers()
+        closed = await self._viewer_records.close_open(self._store)
         await SqliteNonceStore.create_schema(conn)
         self._nonces = SqliteNonceStore(conn)
         self._shares = ShareManager(
@@ -324,29 +255,6 @@ class Gateway:
             },
         )
         self._restored = True  # from now on a stop is on the record
-
-    async def _close_open_viewers(self) -> int:
-        """After a crash: every viewer the record still has connected gets its end, first.
-
-        What is known: who, which share, when they connected; not how long they watched.
-        """
-        assert self._store is not None  # noqa: S101
-        open_viewers = await self._store.open_viewers()
-        for viewer_id, connected_at, detail in open_viewers:
-            await self.audit.append(
-                "viewer_disconnected",
-                {
-                    **detail,
-                    "viewer_id": viewer_id,
-                    "end_reason": "gateway_restart",
-                    "connected_at": connected_at.isoformat(),
-                    "duration_s": None,
-                    "bytes": None,
-                    "note": "the gateway stopped without closing this viewer; it ended by then",
-                },
-                also=[viewer_closed(viewer_id)],
-            )
-        return len(open_viewers)
 
     def _ssl_context(self) -> ssl.SSLContext | None:
         tls = self.config.public.tls

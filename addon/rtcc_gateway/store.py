@@ -13,16 +13,43 @@ import json
 import shutil
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
 import aiosqlite
 
-from rtcc_gateway.audit import DB_FILENAME
+from rtcc_gateway.audit_export import DB_FILENAME
 from rtcc_gateway.state_dir import create_private
+from rtcc_gateway.store_rows import (
+    SHARE_COLUMNS,
+    AgencyTotals,
+    RequestRow,
+    ShareRow,
+    Statement,
+    iso,
+    parse_iso,
+    request_from_row,
+    share_from_row,
+    share_values,
+    viewer_closed,
+    viewer_opened,
+)
+
+__all__ = [
+    "AgencyTotals",
+    "RequestRow",
+    "ShareRow",
+    "Statement",
+    "Store",
+    "StoreError",
+    "describe",
+    "iso",
+    "parse_iso",
+    "viewer_closed",
+    "viewer_opened",
+]
 
 SCHEMA_VERSION: Final = 2
 FULL_BELOW_BYTES: Final = 64 * 1024  # a disk with less free is full, for the error message
@@ -68,16 +95,9 @@ WHERE ended_at IS NULL AND NOT EXISTS (
     AND status IN ('pending', 'live', 'scheduled'))
 """
 
-_SHARE_COLUMNS: Final = (
-    "id, request_id, camera_id, status, token, duration_s, cut, starts_at, ends_at, approve_by, "
-    "ended_at, reason"
-)
-
 _INSERT_REQUEST: Final = (
     "INSERT INTO requests(id, agency_id, created_at, body, ended_at) VALUES(?, ?, ?, ?, ?)"
 )
-
-type Statement = tuple[str, tuple[Any, ...]]
 
 
 class StoreError(Exception):
@@ -110,57 +130,6 @@ def describe(path: Path, err: BaseException) -> str:
     if name.startswith("SQLITE_IOERR"):
         return f"data_dir: {path} cannot be read or written ({err}); check the disk"
     return f"data_dir: {path}: storage error ({err}); check the disk and the file"
-
-
-def iso(moment: datetime | None) -> str | None:
-    """UTC ISO 8601 with a Z (whole seconds: every time the gateway sets is whole seconds)."""
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_iso(text: str | None) -> datetime | None:
-    """The inverse of `iso`."""
-    return None if text is None else datetime.fromisoformat(text)
-
-
-@dataclass(slots=True)
-class ShareRow:
-    """One share as stored."""
-
-    id: str
-    request_id: str
-    camera_id: str
-    status: str
-    token: str | None
-    duration_s: int
-    cut: bool
-    starts_at: datetime | None
-    ends_at: datetime | None
-    approve_by: datetime | None
-    ended_at: datetime | None
-    reason: str | None
-
-
-@dataclass(slots=True)
-class RequestRow:
-    """One city request as stored (the validated body, as JSON)."""
-
-    id: str
-    agency_id: str
-    created_at: datetime
-    body: dict[str, Any]
-    ended_at: datetime | None = None
-
-
-@dataclass(slots=True)
-class AgencyTotals:
-    """Transparency figures of requests no longer in memory."""
-
-    requests: int = 0
-    approved: int = 0
-    declined: int = 0
-    seconds_live: float = 0.0
 
 
 def _daemon(conn: aiosqlite.Connection) -> aiosqlite.Connection:
@@ -290,7 +259,7 @@ class Store:
             )
         ]
         statements += [
-            (f"INSERT INTO shares({_SHARE_COLUMNS}) VALUES({', '.join('?' * 12)})", _values(s))
+            (f"INSERT INTO shares({SHARE_COLUMNS}) VALUES({', '.join('?' * 12)})", share_values(s))
             for s in shares
         ]
         await self._write(statements)
@@ -304,7 +273,7 @@ class Store:
                     "starts_at = ?, ends_at = ?, approve_by = ?, ended_at = ?, reason = ? "
                     "WHERE id = ?"
                 ),
-                (*_values(s)[3:], s.id),
+                (*share_values(s)[3:], s.id),
             )
             for s in shares
         ]
@@ -329,17 +298,17 @@ class Store:
             (iso(ended_since),),
         ) as cur:
             rows = await cur.fetchall()
-        return [_request(r) for r in rows]
+        return [request_from_row(r) for r in rows]
 
     async def load_shares(self, ended_since: datetime) -> list[ShareRow]:
         """The shares of the requests `load_requests` returns."""
         async with self.conn.execute(
-            f"SELECT {_SHARE_COLUMNS} FROM shares WHERE request_id IN "  # noqa: S608
+            f"SELECT {SHARE_COLUMNS} FROM shares WHERE request_id IN "  # noqa: S608
             "(SELECT id FROM requests WHERE ended_at IS NULL OR ended_at >= ?) ORDER BY rowid",
             (iso(ended_since),),
         ) as cur:
             rows = await cur.fetchall()
-        return [_share(r) for r in rows]
+        return [share_from_row(r) for r in rows]
 
     async def get_request(self, request_id: str) -> tuple[RequestRow, list[ShareRow]] | None:
         """One stored request and its shares, or None."""
@@ -351,11 +320,11 @@ class Store:
         if row is None:
             return None
         async with self.conn.execute(
-            f"SELECT {_SHARE_COLUMNS} FROM shares WHERE request_id = ? ORDER BY rowid",  # noqa: S608
+            f"SELECT {SHARE_COLUMNS} FROM shares WHERE request_id = ? ORDER BY rowid",  # noqa: S608
             (request_id,),
         ) as cur:
-            shares = [_share(r) for r in await cur.fetchall()]
-        return _request(row), shares
+            shares = [share_from_row(r) for r in await cur.fetchall()]
+        return request_from_row(row), shares
 
     async def totals_before(self, ended_before: datetime) -> dict[str, AgencyTotals]:
         """Per agency, the transparency figures of requests that ended before `ended_before`."""
@@ -397,62 +366,7 @@ class Store:
         return out
 
 
-def viewer_opened(viewer_id: str, connected_at: datetime, detail: Mapping[str, Any]) -> Statement:
-    """The statement that remembers a connected viewer (run with its audit record)."""
-    return (
-        "INSERT OR REPLACE INTO open_viewers(viewer_id, connected_at, detail) VALUES(?, ?, ?)",
-        (viewer_id, iso(connected_at), json.dumps(dict(detail))),
-    )
-
-
-def viewer_closed(viewer_id: str) -> Statement:
-    """The statement that forgets a viewer (run with its disconnect record)."""
-    return ("DELETE FROM open_viewers WHERE viewer_id = ?", (viewer_id,))
-
-
 async def _close_quietly(conn: aiosqlite.Connection) -> None:
     # close() stops the worker thread even when closing the database fails.
     with contextlib.suppress(sqlite3.Error, ValueError, OSError):
         await conn.close()
-
-
-def _request(r: Any) -> RequestRow:
-    created = parse_iso(r[2])
-    assert created is not None  # noqa: S101 - the column is NOT NULL
-    return RequestRow(
-        id=r[0], agency_id=r[1], created_at=created, body=json.loads(r[3]), ended_at=parse_iso(r[4])
-    )
-
-
-def _share(r: Any) -> ShareRow:
-    return ShareRow(
-        id=r[0],
-        request_id=r[1],
-        camera_id=r[2],
-        status=r[3],
-        token=r[4],
-        duration_s=int(r[5]),
-        cut=bool(r[6]),
-        starts_at=parse_iso(r[7]),
-        ends_at=parse_iso(r[8]),
-        approve_by=parse_iso(r[9]),
-        ended_at=parse_iso(r[10]),
-        reason=r[11],
-    )
-
-
-def _values(s: ShareRow) -> tuple[Any, ...]:
-    return (
-        s.id,
-        s.request_id,
-        s.camera_id,
-        s.status,
-        s.token,
-        s.duration_s,
-        int(s.cut),
-        iso(s.starts_at),
-        iso(s.ends_at),
-        iso(s.approve_by),
-        iso(s.ended_at),
-        s.reason,
-    )
