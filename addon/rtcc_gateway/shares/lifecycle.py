@@ -9,15 +9,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from rtcc_gateway.audit import AuditLog
 from rtcc_gateway.config import Camera
-from rtcc_gateway.events import EventBus
 from rtcc_gateway.policy import Reason
-from rtcc_gateway.restreamer.base import Restreamer, StreamSpec
-from rtcc_gateway.shares.book import ShareBook
+from rtcc_gateway.restreamer.base import StreamSpec
+from rtcc_gateway.shares.parts import ShareParts
 from rtcc_gateway.shares.status import STORAGE_FAILED, decline_row, end_row
 from rtcc_gateway.shares.views import declined_record, ended_record, window_record
 from rtcc_gateway.storage_guard import STORAGE_ERRORS, StorageGuard, StorageUnavailableError
@@ -59,25 +56,13 @@ class ShareLifecycle:
 
     def __init__(
         self,
+        parts: ShareParts,
         *,
-        book: ShareBook,
-        store: Store,
-        audit: AuditLog,
-        events: EventBus,
-        restreamer: Restreamer,
-        guard: StorageGuard,
         camera: Callable[[str], Camera | None],
-        clock: Callable[[], datetime],
         wake: Callable[[], None],
     ) -> None:
-        self._book = book
-        self._store = store
-        self._audit = audit
-        self._events = events
-        self._restreamer = restreamer
-        self._guard = guard
+        self._p = parts
         self._camera = camera
-        self._clock = clock
         self._wake = wake
         self._unrecorded: list[_Unrecorded] = []
         self._cut_listeners: list[CutListener] = []
@@ -101,18 +86,18 @@ class ShareLifecycle:
 
     async def activate(self, share: ShareRow) -> None:
         """A share goes live: its stream, its record, its event."""
-        await self._restreamer.add(self.spec(share))
+        await self._p.restreamer.add(self.spec(share))
         record = window_record(share)
-        await self._audit.append("share_started", record)
-        self._events.publish("share_started", **record)
+        await self._p.audit.append("share_started", record)
+        self._p.events.publish("share_started", **record)
 
     async def decline(self, share: ShareRow, reason: Reason) -> None:
         """A pending share is declined, stored and recorded."""
         decline_row(share, reason)
-        self._book.index(share)
-        self._book.changed_share(share, now=self._clock())
-        await self._store.update_shares([share])
-        await self._audit.append("request_decided", declined_record(share, reason))
+        self._p.book.index(share)
+        self._p.book.changed_share(share, now=self._p.clock())
+        await self._p.store.update_shares([share])
+        await self._p.audit.append("request_decided", declined_record(share, reason))
 
     async def end_all(self, ending: list[Ending], *, restored: bool = False) -> None:
         """Close shares, cutting first and recording after.
@@ -122,22 +107,22 @@ class ShareLifecycle:
         """
         if not ending:
             return
-        now = self._clock()
+        now = self._p.clock()
         cut: list[str] = []
         details: list[dict[str, Any]] = []
         for share, reason in ending:
             was_live = end_row(share, reason, now)
-            self._book.index(share)
+            self._p.book.index(share)
             if was_live and not restored:
                 cut.append(share.token or "")
                 await self._cut(share.token or "", share.id)
             details.append(ended_record(share, reason, restored=restored))
         for token in cut:
-            await self._restreamer.remove(token)
+            await self._p.restreamer.remove(token)
         for detail in details:
-            self._events.publish("share_ended", **detail)
+            self._p.events.publish("share_ended", **detail)
         for share, _ in ending:
-            self._book.changed_share(share, now=now)
+            self._p.book.changed_share(share, now=now)
         self._unrecorded.append(_Unrecorded([s for s, _ in ending], details))
         await self.flush()
 
@@ -155,21 +140,21 @@ class ShareLifecycle:
             item = self._unrecorded[0]
             try:
                 if not item.stored:
-                    await self._store.update_shares(item.shares)
+                    await self._p.store.update_shares(item.shares)
                     item.stored = True
                 while item.details:
-                    await self._audit.append("share_ended", item.details[0])
+                    await self._p.audit.append("share_ended", item.details[0])
                     item.details.pop(0)
                     written += 1
             except STORAGE_ERRORS as err:
-                await self._store.rollback()
-                if await self._guard.release_reserve():
+                await self._p.store.rollback()
+                if await self._p.guard.release_reserve():
                     continue
                 await self._fail_storage(err)
                 return False
             self._unrecorded.pop(0)
-        if self._guard.failed:
-            self._guard.leave_failed(written)
+        if self._p.guard.failed:
+            self._p.guard.leave_failed(written)
         return True
 
     async def _fail_storage(self, err: BaseException) -> None:
@@ -177,8 +162,8 @@ class ShareLifecycle:
 
         It lasts until the records are written (the timer retries).
         """
-        if self._guard.failed:
+        if self._p.guard.failed:
             return
-        self._guard.enter_failed(err)
-        await self.end_all([(s, STORAGE_FAILED) for s in list(self._book.active.values())])
+        self._p.guard.enter_failed(err)
+        await self.end_all([(s, STORAGE_FAILED) for s in list(self._p.book.active.values())])
         self._wake()

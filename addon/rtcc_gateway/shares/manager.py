@@ -33,6 +33,7 @@ from rtcc_gateway.shares.lifecycle import (
 from rtcc_gateway.shares.links import Links
 from rtcc_gateway.shares.owner_policy import PolicyInForce, load_owner
 from rtcc_gateway.shares.owner_side import OwnerSide
+from rtcc_gateway.shares.parts import ShareParts
 from rtcc_gateway.shares.status import (
     STORAGE_FAILED,
     ShareStatus,
@@ -98,38 +99,22 @@ class ShareManager:
             rollback=store.rollback,
             guard=guard,
         )
-        self._life = ShareLifecycle(
+        parts = ShareParts(
             book=self._book,
+            policy=self._policy,
             store=store,
             audit=audit,
             events=events,
             restreamer=restreamer,
             guard=guard,
-            camera=self.camera,
-            clock=self._now,
-            wake=self._timer.wake,
-        )
-        self._enforcer = Enforcer(
-            book=self._book,
-            life=self._life,
-            policy=self._policy,
-            store=store,
-            audit=audit,
-            events=events,
-            guard=guard,
             clock=self._now,
         )
+        self._life = ShareLifecycle(parts, camera=self.camera, wake=self._timer.wake)
+        self._enforcer = Enforcer(parts, life=self._life)
         self._owner_side = OwnerSide(
-            lock=self._lock,
-            book=self._book,
+            parts,
             life=self._life,
-            policy=self._policy,
-            store=store,
-            audit=audit,
-            events=events,
-            restreamer=restreamer,
-            guard=guard,
-            clock=self._now,
+            lock=self._lock,
             enforce=self._enforcer.enforce,
             find_request=lambda request_id: self._stored_request(request_id, seen_for=None),
             use_cameras=self._use_cameras,

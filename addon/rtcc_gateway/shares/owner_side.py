@@ -11,23 +11,20 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 
-from rtcc_gateway.audit import AuditLog
 from rtcc_gateway.config import Camera, Policy
-from rtcc_gateway.events import EventBus
 from rtcc_gateway.policy import OwnerState, Reason, blocking_reason
-from rtcc_gateway.restreamer.base import Restreamer
-from rtcc_gateway.shares.book import NotFoundError, NothingPendingError, RequestState, ShareBook
+from rtcc_gateway.shares.book import NotFoundError, NothingPendingError, RequestState
 from rtcc_gateway.shares.lifecycle import (
     Ending,
     ShareLifecycle,
     refuse_unless_recordable,
     write_or_503,
 )
-from rtcc_gateway.shares.owner_policy import PolicyInForce, save_owner
+from rtcc_gateway.shares.owner_policy import save_owner
+from rtcc_gateway.shares.parts import ShareParts
 from rtcc_gateway.shares.status import ShareStatus, is_active, open_window
 from rtcc_gateway.shares.views import request_event, window_record
-from rtcc_gateway.storage_guard import StorageGuard
-from rtcc_gateway.store import ShareRow, Store, iso
+from rtcc_gateway.store import ShareRow, iso
 
 
 class OwnerSide:
@@ -35,51 +32,37 @@ class OwnerSide:
 
     def __init__(
         self,
+        parts: ShareParts,
         *,
         lock: asyncio.Lock,
-        book: ShareBook,
         life: ShareLifecycle,
-        policy: PolicyInForce,
-        store: Store,
-        audit: AuditLog,
-        events: EventBus,
-        restreamer: Restreamer,
-        guard: StorageGuard,
-        clock: Callable[[], datetime],
         enforce: Callable[[datetime], Awaitable[None]],
         find_request: Callable[[str], Awaitable[RequestState | None]],
         use_cameras: Callable[[tuple[Camera, ...]], None],
         wake: Callable[[], None],
     ) -> None:
+        self._p = parts
         self._lock = lock
-        self._book = book
         self._life = life
-        self._policy = policy
-        self._store = store
-        self._audit = audit
-        self._events = events
-        self._restreamer = restreamer
-        self._guard = guard
-        self._clock = clock
         self._enforce = enforce
         self._find_request = find_request
         self._use_cameras = use_cameras
         self._wake = wake
 
     async def _write[T](self, write: Awaitable[T]) -> T:
-        return await write_or_503(write, self._store, self._guard)
+        return await write_or_503(write, self._p.store, self._p.guard)
 
     async def set_policy(self, policy: Policy, cameras: tuple[Camera, ...]) -> None:
         """A push from the integration: replaces policy and cameras, renews the lease."""
         async with self._lock:
-            now = self._clock()
+            now = self._p.clock()
             self._use_cameras(cameras)
-            self._policy.state = OwnerState(policy=policy, cameras=cameras, pushed_at=now)
-            self._policy.stale_announced = False
+            self._p.policy.state = OwnerState(policy=policy, cameras=cameras, pushed_at=now)
+            self._p.policy.stale_announced = False
             await self._enforce(now)
-            await self._write(save_owner(self._store, self._policy.state))
+            await self._write(save_owner(self._p.store, self._p.policy.state))
             await self._write(
-                self._audit.append(
+                self._p.audit.append(
                     "policy_updated",
                     {
                         "paused": policy.paused,
@@ -91,26 +74,26 @@ class OwnerSide:
             )
             # A source may have changed (some camera URLs expire): live streams follow.
             known = {c.id for c in cameras}
-            for share in list(self._book.active.values()):
+            for share in list(self._p.book.active.values()):
                 if share.status == ShareStatus.LIVE and share.token and share.camera_id in known:
-                    await self._restreamer.add(self._life.spec(share))
+                    await self._p.restreamer.add(self._life.spec(share))
         self._wake()
 
     async def set_paused(self, *, paused: bool, until: datetime | None) -> None:
         """Pause sharing (optionally until a time; live shares end now), or resume."""
         async with self._lock:
-            owner = self._policy.state
+            owner = self._p.policy.state
             policy = replace(owner.policy, paused=paused, paused_until=until)
-            self._policy.state = replace(owner, policy=policy)
+            self._p.policy.state = replace(owner, policy=policy)
             if paused:
-                await self._enforce(self._clock())
-            await self._write(save_owner(self._store, self._policy.state))
+                await self._enforce(self._p.clock())
+            await self._write(save_owner(self._p.store, self._p.policy.state))
             name, detail = ("paused", {"until": iso(until)}) if paused else ("resumed", {})
-            await self._write(self._audit.append(name, detail))
+            await self._write(self._p.audit.append(name, detail))
         self._wake()
 
     async def _request(self, request_id: str) -> RequestState:
-        state = self._book.requests.get(request_id) or await self._find_request(request_id)
+        state = self._p.book.requests.get(request_id) or await self._find_request(request_id)
         if state is None:
             raise NotFoundError(request_id)
         return state
@@ -127,30 +110,30 @@ class OwnerSide:
     async def approve(self, request_id: str, camera_ids: list[str] | None) -> RequestState:
         """The owner says yes to pending cameras; the policy still applies (default deny)."""
         async with self._lock:
-            now = self._clock()
+            now = self._p.clock()
             state = await self._request(request_id)
             waiting = self._pending_of(state, camera_ids)
             if not waiting:
                 raise NothingPendingError(request_id)
-            refuse_unless_recordable(self._guard)
+            refuse_unless_recordable(self._p.guard)
             start = datetime.fromisoformat(state.row.body["start"])
             starting: list[ShareRow] = []
             for share in waiting:
-                blocked = blocking_reason(self._policy.state, share.camera_id, now)
+                blocked = blocking_reason(self._p.policy.state, share.camera_id, now)
                 if blocked is not None:
                     await self._write(self._life.decline(share, blocked))
                     continue
                 open_window(share, start, now)
-                await self._write(self._store.update_shares([share]))
-                self._book.index(share)
-                await self._write(self._audit.append("owner_approved", window_record(share)))
+                await self._write(self._p.store.update_shares([share]))
+                self._p.book.index(share)
+                await self._write(self._p.audit.append("owner_approved", window_record(share)))
                 if share.status == ShareStatus.LIVE:
                     starting.append(share)
-            self._events.publish("request_decided", **request_event(state))
+            self._p.events.publish("request_decided", **request_event(state))
             for share in starting:
                 await self._write(self._life.activate(share))
-            if request_id in self._book.requests:
-                self._book.changed(state, now=now)
+            if request_id in self._p.book.requests:
+                self._p.book.changed(state, now=now)
         self._wake()
         return state
 
@@ -163,17 +146,17 @@ class OwnerSide:
                 raise NothingPendingError(request_id)
             for share in waiting:
                 await self._write(self._life.decline(share, Reason.OWNER_DENIED))
-            if request_id in self._book.requests:
-                self._book.changed(state, now=self._clock())
-            self._events.publish("request_decided", **request_event(state))
+            if request_id in self._p.book.requests:
+                self._p.book.changed(state, now=self._p.clock())
+            self._p.events.publish("request_decided", **request_event(state))
         return state
 
     async def revoke_share(self, share_id: str) -> None:
         """End one share now."""
         async with self._lock:
-            share = self._book.shares.get(share_id)
+            share = self._p.book.shares.get(share_id)
             if share is None:
-                if not await self._store.has_share(share_id):
+                if not await self._p.store.has_share(share_id):
                     raise NotFoundError(share_id)
                 return  # ended long ago
             if is_active(share):
@@ -184,7 +167,7 @@ class OwnerSide:
         async with self._lock:
             ending: list[Ending] = [
                 (share, Reason.REVOKED)
-                for share in self._book.active.values()
+                for share in self._p.book.active.values()
                 if camera_id in (None, share.camera_id)
             ]
             await self._life.end_all(ending)
