@@ -7,11 +7,7 @@ from typing import Protocol
 
 import aiosqlite
 
-from rtcc_gateway.signature_rules import (
-    WINDOW_S,
-)
-
-# --- replay protection -------------------------------------------------------------------------
+from rtcc_gateway.signature_rules import WINDOW_S
 
 
 class NonceStore(Protocol):

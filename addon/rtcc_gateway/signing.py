@@ -30,8 +30,6 @@ from rtcc_gateway.signature_rules import (
     Message,
 )
 
-# --- signing and keys --------------------------------------------------------------------------
-
 
 def new_nonce() -> str:
     """128 random bits, URL-safe base64 without padding (22 characters)."""

@@ -1,0 +1,58 @@
+"""The owner's event stream: numbered, stamped by the gateway's clock, never blocked by a reader."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from rtcc_gateway.events import QUEUE_SIZE, EventBus
+
+T0 = datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
+
+
+def test_events_are_numbered_and_stamped_by_the_injected_clock_in_the_audit_format() -> None:
+    now = [T0]
+    bus = EventBus(lambda: now[0])
+    first = bus.publish("policy_stale", since=None)
+    now[0] += timedelta(seconds=1)
+    second = bus.publish("audit_head", head=None)
+    assert (first["seq"], first["ts"], first["type"]) == (
+        1,
+        "2026-05-01T12:00:00.123Z",
+        "policy_stale",
+    )
+    assert (second["seq"], second["ts"]) == (2, "2026-05-01T12:00:01.123Z")
+
+
+def test_every_subscriber_gets_every_event_until_it_unsubscribes() -> None:
+    bus = EventBus(lambda: T0)
+    one, two = bus.subscribe(), bus.subscribe()
+    bus.publish("storage_failed")
+    bus.unsubscribe(two)
+    bus.publish("storage_recovered")
+    assert [one.get_nowait()["type"], one.get_nowait()["type"]] == [
+        "storage_failed",
+        "storage_recovered",
+    ]
+    assert two.get_nowait()["type"] == "storage_failed"
+    assert two.empty()
+
+
+def test_a_subscriber_too_far_behind_is_dropped_with_a_goodbye_and_the_rest_go_on() -> None:
+    bus = EventBus(lambda: T0)
+    slow, fast = bus.subscribe(), bus.subscribe()
+    for n in range(QUEUE_SIZE):
+        bus.publish("audit_head", head={"seq": n})
+        fast.get_nowait()
+    bus.publish("audit_head", head={"seq": QUEUE_SIZE})  # one more than the slow one can hold
+    assert fast.get_nowait()["seq"] == QUEUE_SIZE + 1
+    items = [slow.get_nowait() for _ in range(slow.qsize())]
+    assert items[-1] is None, "the last thing a dropped subscriber reads says: re-read the state"
+    bus.publish("audit_head", head=None)
+    assert slow.empty()
+
+
+def test_closing_tells_every_subscriber_the_stream_ends() -> None:
+    bus = EventBus(lambda: T0)
+    queue = bus.subscribe()
+    bus.close()
+    assert queue.get_nowait() is None
