@@ -53,6 +53,17 @@ def owner_document() -> dict[str, Any]:
             **extra,
         }
 
+    def decide_op(summary: str) -> dict[str, Any]:
+        responses = {
+            "200": json_response("The request.", "RequestView"),
+            "404": problem_response("No such request."),
+            "409": problem_response(
+                "None of the named cameras (or none at all) still waits for a "
+                "decision: decided already, or the request ended."
+            ),
+        }
+        return op(summary, responses, parameters=request_id, requestBody=camera_ids_body)
+
     return {
         "openapi": "3.1.0",
         "info": {"title": "rtcc_share owner API", "version": __version__},
@@ -89,34 +100,10 @@ def owner_document() -> dict[str, Any]:
                 "get": op("Current state", {"200": json_response("State.", "State")})
             },
             "/api/v1/requests/{request_id}/approve": {
-                "post": op(
-                    "Approve pending cameras (default all)",
-                    {
-                        "200": json_response("The request.", "RequestView"),
-                        "404": problem_response("No such request."),
-                        "409": problem_response(
-                            "None of the named cameras (or none at all) still waits for a "
-                            "decision: decided already, or the request ended."
-                        ),
-                    },
-                    parameters=request_id,
-                    requestBody=camera_ids_body,
-                )
+                "post": decide_op("Approve pending cameras (default all)")
             },
             "/api/v1/requests/{request_id}/deny": {
-                "post": op(
-                    "Deny pending cameras (default all)",
-                    {
-                        "200": json_response("The request.", "RequestView"),
-                        "404": problem_response("No such request."),
-                        "409": problem_response(
-                            "None of the named cameras (or none at all) still waits for a "
-                            "decision: decided already, or the request ended."
-                        ),
-                    },
-                    parameters=request_id,
-                    requestBody=camera_ids_body,
-                )
+                "post": decide_op("Deny pending cameras (default all)")
             },
             "/api/v1/shares/{share_id}/revoke": {
                 "post": op(

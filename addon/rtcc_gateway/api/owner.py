@@ -165,32 +165,28 @@ async def get_state(request: web.Request) -> web.Response:
     return web.json_response(request.app[OWNER_KEY].owner_state())
 
 
-async def post_approve(request: web.Request) -> web.Response:
-    """POST /api/v1/requests/{id}/approve."""
+async def _decide(request: web.Request, *, approve: bool) -> web.Response:
+    """Approve or deny pending cameras of a request (all, or those named)."""
     gateway = request.app[OWNER_KEY]
     body = _validate(_CAMERA_IDS_BODY, await _json_body(request, optional=True))
+    decide = gateway.shares.approve if approve else gateway.shares.deny
     try:
-        state = await gateway.shares.approve(
-            request.match_info["request_id"], body.get("camera_ids")
-        )
+        state = await decide(request.match_info["request_id"], body.get("camera_ids"))
     except NotFoundError:
         return problem(404, "No such request.")
     except NothingPendingError:
         return problem(409, NOTHING_PENDING)
     return web.json_response(gateway.shares.city_view(state))
+
+
+async def post_approve(request: web.Request) -> web.Response:
+    """POST /api/v1/requests/{id}/approve."""
+    return await _decide(request, approve=True)
 
 
 async def post_deny(request: web.Request) -> web.Response:
     """POST /api/v1/requests/{id}/deny."""
-    gateway = request.app[OWNER_KEY]
-    body = _validate(_CAMERA_IDS_BODY, await _json_body(request, optional=True))
-    try:
-        state = await gateway.shares.deny(request.match_info["request_id"], body.get("camera_ids"))
-    except NotFoundError:
-        return problem(404, "No such request.")
-    except NothingPendingError:
-        return problem(409, NOTHING_PENDING)
-    return web.json_response(gateway.shares.city_view(state))
+    return await _decide(request, approve=False)
 
 
 async def post_revoke_share(request: web.Request) -> web.Response:
