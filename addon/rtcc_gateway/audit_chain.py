@@ -191,7 +191,9 @@ def parse_head(text: str) -> tuple[int, str]:
     """`SEQ:HASH` as printed by `audit verify`; ValueError when malformed."""
     seq_text, sep, hash_ = text.strip().partition(":")
     hash_ = hash_.lower()
-    if not sep or not seq_text.isdecimal() or not re.fullmatch(r"[0-9a-f]{64}", hash_):
+    # ASCII digits only: str.isdecimal() (and int()) also take other scripts' digits.
+    seq_ok = seq_text.isascii() and seq_text.isdecimal()
+    if not sep or not seq_ok or not re.fullmatch(r"[0-9a-f]{64}", hash_):
         raise ValueError(f"head must be SEQ:HASH with a 64-digit hex hash, got {text!r}")
     seq = int(seq_text)
     if seq == 0 and hash_ != GENESIS_HASH:
