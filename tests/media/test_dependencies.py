@@ -16,6 +16,7 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
+import aiohttp
 import pytest
 from rtcc_gateway.restreamer.go2rtc import Go2rtcRestreamer
 
@@ -127,6 +128,44 @@ async def test_a_camera_dying_mid_share_ends_its_viewer_as_camera_lost_and_new_v
     await asyncio.to_thread(camera.start)
     async with watching(url) as (again, _):
         assert again.packets > 0, "a new viewer plays once the camera is back"
+
+
+async def test_an_mp4_viewer_of_a_dead_camera_behind_go2rtc_is_ended_as_camera_lost(
+    harness_factory: HarnessFactory, config_dict: dict[str, Any], camera: Camera
+) -> None:
+    go2rtc_binary()  # skips with the reason when there is none
+    h = await door_harness(harness_factory, config_dict, camera.url, "go2rtc")
+    assert h.gateway._http_door.no_media_s == 10.0, "the contract: 10 s without media"
+    h.gateway._http_door.no_media_s = NO_MEDIA_S
+    _, answer = await share_link(h, duration_s=3600)
+    door = f"http://127.0.0.1:{h.bound.public[1]}"
+    mp4 = answer["shares"][0]["links"]["mp4"].replace("http://127.0.0.1:8443", door)
+    async with aiohttp.ClientSession() as session, session.get(mp4) as resp:
+        assert resp.status == 200
+        assert await resp.content.readany(), "video flows"
+        await asyncio.to_thread(camera.kill)
+        # until the door ends the stream (an abort: the chunked body stops short)
+        with contextlib.suppress(aiohttp.ClientPayloadError):
+            async with asyncio.timeout(30):
+                while await resp.content.readany():
+                    pass
+    await until(lambda: _has(camera_lost_records(h)))
+    (record,) = await camera_lost_records(h)
+    assert record["detail"]["via"] == "mp4"
+
+
+async def test_a_cut_share_is_not_a_lost_camera(
+    harness_factory: HarnessFactory, config_dict: dict[str, Any], camera: Camera, backend: str
+) -> None:
+    h = await door_harness(harness_factory, config_dict, camera.url, backend)
+    h.gateway._rtsp.no_media_s = NO_MEDIA_S
+    url, answer = await share_link(h, duration_s=3600)
+    async with watching(url) as (_, reading):
+        await h.city.call("DELETE", f"/api/v1/requests/{answer['request_id']}")
+        assert await asyncio.wait_for(reading, 30) is not None
+    await until(lambda: _has(h.audit("viewer_disconnected")))
+    (ended,) = await h.audit("viewer_disconnected")
+    assert "end_reason" not in ended["detail"], "the door's own cut, not camera_lost"
 
 
 async def _has(records: Awaitable[list[dict[str, Any]]]) -> bool:

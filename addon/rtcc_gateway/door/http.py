@@ -22,11 +22,31 @@ from typing import Final
 import aiohttp
 from aiohttp import web
 
-from rtcc_gateway.door.viewers import Viewer, ViewerRegistry
+from rtcc_gateway.door.viewers import CAMERA_LOST, NO_MEDIA_S, Viewer, ViewerRegistry
 from rtcc_gateway.problems import problem
 from rtcc_gateway.restreamer.base import HttpUpstream
 
 _LOGGER = logging.getLogger(__name__)
+
+
+async def _copy_media(
+    source: aiohttp.ClientResponse, response: web.StreamResponse, viewer: Viewer, no_media_s: float
+) -> bool:
+    """Copy the restreamer's MP4 to the viewer; True once it went silent or ended.
+
+    go2rtc keeps a viewer whose camera died connected and silent: `no_media_s` ends that.
+    """
+    while True:
+        try:
+            async with asyncio.timeout(no_media_s):
+                chunk = await source.content.readany()
+        except TimeoutError:
+            return True
+        if not chunk:
+            return True
+        await response.write(chunk)
+        viewer.bytes_out += len(chunk)
+
 
 CHUNK: Final = 64 * 1024
 HLS_IDLE_S: Final = 15.0  # an HLS viewer that fetched nothing for this long has left
@@ -138,7 +158,9 @@ class HttpDoor:
         admit: HttpAdmit,
         viewers: ViewerRegistry,
         upstream: Callable[[], HttpUpstream | None],
+        no_media_s: float = NO_MEDIA_S,
     ) -> None:
+        self.no_media_s = no_media_s  # an MP4 viewer that gets nothing this long: camera lost
         self._admit = admit
         self._viewers = viewers
         self._upstream = upstream
@@ -240,6 +262,13 @@ class HttpDoor:
                     request.transport.abort()
                 source.close()
 
+            cut = False
+
+            def cut_by_door() -> None:  # the share ended: the stream's end that follows is ours
+                nonlocal cut
+                cut = True
+                close()
+
             viewer = self._viewers.connect(
                 token=admission.token,
                 share_id=admission.share_id,
@@ -247,22 +276,29 @@ class HttpDoor:
                 request_id=admission.request_id,
                 remote=request.remote or "unknown",
                 kind="mp4",
-                close=close,
+                close=cut_by_door,
             )
             if viewer is None:
                 close()
                 return response
+            lost = False
             try:
-                async for chunk in source.content.iter_chunked(CHUNK):
-                    await response.write(chunk)
-                    viewer.bytes_out += len(chunk)
+                lost = await _copy_media(source, response, viewer, self.no_media_s)
             except (ConnectionError, aiohttp.ClientError, TimeoutError, asyncio.CancelledError):
                 pass
             finally:
                 close()
+                # The stream's end after a cut is the door's own doing, not a lost camera.
+                end_reason = CAMERA_LOST if lost and not cut else None
+                if end_reason is not None:
+                    _LOGGER.warning(
+                        "camera %s lost while share %s played over MP4: the viewer was ended",
+                        admission.camera_id,
+                        admission.share_id,
+                    )
                 # aiohttp cancels this handler once the viewer's connection is gone; the record
                 # of the viewer's end must be written all the same.
-                await self._viewers.disconnect(viewer)
+                await self._viewers.disconnect(viewer, end_reason=end_reason)
         return response
 
     async def _hls_master(

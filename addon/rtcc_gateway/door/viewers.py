@@ -13,11 +13,16 @@ import secrets
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 _LOGGER = logging.getLogger(__name__)
 
 type Notify = Callable[[str, dict[str, Any]], Coroutine[Any, Any, None]]
+
+# A viewer that got no media for this long has lost its camera (go2rtc keeps such a viewer
+# connected and silent): both doors end it with this `end_reason`.
+NO_MEDIA_S: Final = 10.0
+CAMERA_LOST: Final = "camera_lost"
 
 
 @dataclass(slots=True)

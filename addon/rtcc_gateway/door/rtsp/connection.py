@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from rtcc_gateway.door.rtsp.messages import Parser, Request, Response, RtspError
-from rtcc_gateway.door.rtsp.relay import NO_MEDIA_S, Relay
+from rtcc_gateway.door.rtsp.relay import Relay
 from rtcc_gateway.door.rtsp.reports import Reports
 from rtcc_gateway.door.rtsp.rules import (
     Answer,
@@ -41,7 +41,7 @@ from rtcc_gateway.door.rtsp.upstream import (
     diagnose,
     door_rtp_info,
 )
-from rtcc_gateway.door.viewers import Viewer, ViewerRegistry
+from rtcc_gateway.door.viewers import NO_MEDIA_S, Viewer, ViewerRegistry
 from rtcc_gateway.restreamer.base import Upstream
 
 _LOGGER = logging.getLogger(__name__)
@@ -284,6 +284,13 @@ class Connection:
             self.writer.transport.abort()
             upstream.close()
 
+        cut = False
+
+        def cut_by_door() -> None:  # the share ended: the upstream's end that follows is ours
+            nonlocal cut
+            cut = True
+            close()
+
         viewer: Viewer | None = None
         if self._viewers is not None:
             viewer = self._viewers.connect(
@@ -293,7 +300,7 @@ class Connection:
                 request_id=admission.request_id,
                 remote=self.remote,
                 kind="rtsp",
-                close=close,
+                close=cut_by_door,
             )
             if viewer is None:
                 close()
@@ -326,7 +333,8 @@ class Connection:
             await relay.run()
         finally:
             close()
-            if relay.end_reason is not None:
+            end_reason = None if cut else relay.end_reason
+            if end_reason is not None:
                 _LOGGER.warning(
                     "camera %s lost while share %s played (no media for %g s, or the upstream "
                     "closed): the viewer was ended",
@@ -335,4 +343,4 @@ class Connection:
                     self._no_media_s,
                 )
             if viewer is not None and self._viewers is not None:
-                await self._viewers.disconnect(viewer, end_reason=relay.end_reason)
+                await self._viewers.disconnect(viewer, end_reason=end_reason)

@@ -23,10 +23,8 @@ from typing import Final
 from rtcc_gateway.door.rtsp.messages import Frame, Parser, Request, Response, RtspError
 from rtcc_gateway.door.rtsp.rules import Answer, RefusedError, Teardown, Viewing, decide
 from rtcc_gateway.door.rtsp.upstream import CameraError, UpstreamSession
-from rtcc_gateway.door.viewers import Viewer
+from rtcc_gateway.door.viewers import CAMERA_LOST, NO_MEDIA_S, Viewer
 
-NO_MEDIA_S: Final = 10.0  # no media frame from the upstream for this long: the camera is lost
-CAMERA_LOST: Final = "camera_lost"
 CHUNK: Final = 64 * 1024
 
 # Writes the door's answer (status, reason, CSeq, headers, why) to the viewer.

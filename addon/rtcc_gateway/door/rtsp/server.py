@@ -13,11 +13,10 @@ import contextlib
 import ssl
 
 from rtcc_gateway.door.rtsp.connection import REQUEST_TIMEOUT_S, Admission, Admit, Connection
-from rtcc_gateway.door.rtsp.relay import NO_MEDIA_S
 from rtcc_gateway.door.rtsp.reports import Report, Reports
 from rtcc_gateway.door.rtsp.upstream import CameraError
 from rtcc_gateway.door.upstream_auth import UpstreamAuthError
-from rtcc_gateway.door.viewers import ViewerRegistry
+from rtcc_gateway.door.viewers import NO_MEDIA_S, ViewerRegistry
 
 __all__ = ["Admission", "Admit", "RtspDoor"]
 
