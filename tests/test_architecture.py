@@ -15,6 +15,10 @@ PACKAGES = {
     "custom_components.rtcc_share": ROOT / "custom_components" / "rtcc_share",
 }
 MAX_LINES = 400
+# The ratchet: a module still over MAX_LINES, with the count it may not exceed. Entries may only
+# shrink, and must be removed once the module is under MAX_LINES (test_the_ratchet_only_holds_...).
+# Empty today: every module keeps the rule.
+OVER_THE_LIMIT: dict[str, int] = {}
 
 
 def modules() -> Iterator[tuple[str, Path]]:
@@ -51,7 +55,17 @@ GRAPH = {name: imports_of(name, path) for name, path in modules()}
 @pytest.mark.parametrize(("name", "path"), list(modules()), ids=[n for n, _ in modules()])
 def test_every_module_is_small(name: str, path: Path) -> None:
     lines = len(path.read_text(encoding="utf-8").splitlines())
-    assert lines <= MAX_LINES, f"{name} has {lines} lines (at most {MAX_LINES}): split it by job"
+    limit = OVER_THE_LIMIT.get(name, MAX_LINES)
+    assert lines <= limit, f"{name} has {lines} lines (at most {limit}): split it by job"
+
+
+def test_the_ratchet_only_holds_modules_still_over_the_limit() -> None:
+    known = dict(modules())
+    for name, limit in OVER_THE_LIMIT.items():
+        assert name in known, f"{name} is gone: remove it from OVER_THE_LIMIT"
+        lines = len(known[name].read_text(encoding="utf-8").splitlines())
+        assert lines > MAX_LINES, f"{name} is {lines} lines now: remove it from OVER_THE_LIMIT"
+        assert limit <= lines, f"{name}: lower its OVER_THE_LIMIT entry to {lines}"
 
 
 def test_no_import_cycles() -> None:
