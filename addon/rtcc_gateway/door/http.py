@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -22,6 +21,16 @@ from typing import Final
 import aiohttp
 from aiohttp import web
 
+from rtcc_gateway.door.http_target import (
+    LIMITS,
+    METHODS,
+    DoorRequest,
+    PlaylistError,
+    answer_headers,
+    check_playlist,
+    master_session,
+    parse_target,
+)
 from rtcc_gateway.door.viewers import CAMERA_LOST, NO_MEDIA_S, Viewer, ViewerRegistry
 from rtcc_gateway.problems import problem
 from rtcc_gateway.restreamer.base import HttpUpstream
@@ -53,36 +62,6 @@ HLS_IDLE_S: Final = 15.0  # an HLS viewer that fetched nothing for this long has
 MAX_HLS_SESSIONS: Final = 16  # per share: each master playlist fetch opens one upstream
 UPSTREAM_TIMEOUT: Final = aiohttp.ClientTimeout(total=None, connect=5, sock_read=30)
 FETCH_TIMEOUT: Final = aiohttp.ClientTimeout(total=20, connect=5)  # go2rtc waits for a segment
-METHODS: Final = ("GET", "HEAD")
-
-_TOKEN_PART: Final = r"(?P<token>[A-Za-z0-9_-]{1,128})"  # noqa: S105 - a pattern
-_PATH: Final = re.compile(
-    rf"/s/{_TOKEN_PART}/(?P<file>stream\.mp4|index\.m3u8|hls/playlist\.m3u8|hls/init\.mp4"
-    r"|hls/segment\.m4s)"
-)
-_SID: Final = r"[A-Za-z0-9_-]{1,64}"
-_QUERIES: Final = {  # the only query each file takes
-    "stream.mp4": re.compile(r""),
-    "index.m3u8": re.compile(r""),
-    "hls/playlist.m3u8": re.compile(rf"id=(?P<id>{_SID})"),
-    "hls/init.mp4": re.compile(rf"id=(?P<id>{_SID})"),
-    "hls/segment.m4s": re.compile(rf"id=(?P<id>{_SID})&n=(?P<n>[0-9]{{1,10}})"),
-}
-# What the door answers with, per file: its own names, never the upstream's headers.
-_TYPES: Final = {
-    "stream.mp4": "video/mp4",
-    "index.m3u8": "application/vnd.apple.mpegurl",
-    "hls/playlist.m3u8": "application/vnd.apple.mpegurl",
-    "hls/init.mp4": "video/mp4",
-    "hls/segment.m4s": "video/iso.segment",
-}
-_LIMITS: Final = {  # bytes of a whole upstream answer the door relays
-    "index.m3u8": 16 * 1024,
-    "hls/playlist.m3u8": 16 * 1024,
-    "hls/init.mp4": 1024 * 1024,
-    "hls/segment.m4s": 32 * 1024 * 1024,
-}
-_MASTER_ENTRY: Final = re.compile(rf"hls/playlist\.m3u8\?id=({_SID})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,36 +76,6 @@ class HttpAdmission:
 
 
 type HttpAdmit = Callable[[str], Awaitable[HttpAdmission | None]]
-
-
-@dataclass(frozen=True, slots=True)
-class DoorRequest:
-    """A request target the door accepts, parsed."""
-
-    token: str = field(repr=False)
-    file: str
-    session_id: str = ""
-    segment: str = ""
-
-
-def parse_target(raw: str) -> DoorRequest | web.Response:
-    """The request target (path and query, as sent) matched exactly, or the answer refusing it."""
-    path, _, query = raw.partition("?")
-    if "%" in raw:
-        return problem(400, "Stream links are never percent-encoded.")
-    if any(segment in (".", "..") for segment in path.split("/")):
-        return problem(400, "Stream links have no dot segments.")
-    match = _PATH.fullmatch(path)
-    if match is None:
-        return problem(404, "No such stream.")
-    file = match.group("file")
-    args = _QUERIES[file].fullmatch(query)
-    if args is None or (not query and "?" in raw):
-        if file in ("stream.mp4", "index.m3u8"):
-            return problem(400, "This stream link takes no query.")
-        return problem(400, "HLS requests take exactly the id (and n) their playlist names.")
-    found = args.groupdict()
-    return DoorRequest(match.group("token"), file, found.get("id", ""), found.get("n") or "")
 
 
 @dataclass(slots=True)
@@ -213,7 +162,7 @@ class HttpDoor:
                 return _not_found()
             admission, upstream = resolved
             if request.method == "HEAD":
-                return web.Response(headers=_headers(parsed.file))
+                return web.Response(headers=answer_headers(parsed.file))
             if parsed.file == "stream.mp4":
                 return await self._mp4(request, admission, upstream)
             if parsed.file == "index.m3u8":
@@ -254,7 +203,7 @@ class HttpDoor:
                 raise _Refused(_not_found())
             if source.status != 200:  # noqa: PLR2004
                 raise _unavailable()
-            response = web.StreamResponse(headers=_headers("stream.mp4"))
+            response = web.StreamResponse(headers=answer_headers("stream.mp4"))
             await response.prepare(request)
 
             def close() -> None:
@@ -309,7 +258,10 @@ class HttpDoor:
             return problem(429, "Too many HLS sessions on this link; reuse a playlist.")
         query = upstream.hls_query(admission.token, admission.share_audio)
         body = await self._fetch(upstream, f"/api/stream.m3u8?{query}", "index.m3u8")
-        session_id = _master_session(body)
+        try:
+            session_id = master_session(body)
+        except PlaylistError:
+            raise _unavailable() from None
         known = self._hls.get(session_id)
         if known is not None and known.token != admission.token:
             raise _unavailable()  # an upstream that reuses ids across streams is broken
@@ -326,7 +278,7 @@ class HttpDoor:
             if viewer is None:
                 return _not_found()
             self._hls[session_id] = _HlsSession(admission.token, viewer, time.monotonic())
-        return web.Response(body=body, headers=_headers("index.m3u8"))
+        return web.Response(body=body, headers=answer_headers("index.m3u8"))
 
     async def _hls_file(self, parsed: DoorRequest, upstream: HttpUpstream) -> web.StreamResponse:
         """A playlist, init segment or segment of one of this share's sessions."""
@@ -336,10 +288,13 @@ class HttpDoor:
         path = f"/api/{parsed.file}?{query}"
         body = await self._fetch(upstream, path, parsed.file)
         if parsed.file == "hls/playlist.m3u8":
-            _check_playlist(body, parsed.session_id)
+            try:
+                check_playlist(body, parsed.session_id)
+            except PlaylistError:
+                raise _unavailable() from None
         if session.viewer is not None:
             session.viewer.bytes_out += len(body)
-        return web.Response(body=body, headers=_headers(parsed.file))
+        return web.Response(body=body, headers=answer_headers(parsed.file))
 
     async def _fetch(self, upstream: HttpUpstream, path: str, file: str) -> bytes:
         """A small whole answer from the restreamer.
@@ -348,7 +303,7 @@ class HttpDoor:
         """
         assert self._session is not None  # noqa: S101 - only called after _resolve
         headers = {"Authorization": upstream.http_authorization()}
-        limit = _LIMITS[file]
+        limit = LIMITS[file]
         try:
             async with self._session.get(
                 upstream.http_base() + path, headers=headers, timeout=FETCH_TIMEOUT
@@ -376,42 +331,6 @@ class HttpDoor:
                     del self._hls[session_id]
                     if session.viewer is not None:
                         await self._viewers.disconnect(session.viewer)
-
-
-def _headers(file: str) -> dict[str, str]:
-    return {
-        "Content-Type": _TYPES[file],
-        "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff",
-    }
-
-
-def _lines(body: bytes) -> list[str]:
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise _unavailable() from None
-    if not text.startswith("#EXTM3U"):
-        raise _unavailable()
-    return [line.strip() for line in text.splitlines() if line.strip()]
-
-
-def _master_session(body: bytes) -> str:
-    """The one session id of a master playlist that names nothing but its own relative entry."""
-    entries = [line for line in _lines(body) if not line.startswith("#")]
-    matches = [_MASTER_ENTRY.fullmatch(line) for line in entries]
-    if len(matches) != 1 or matches[0] is None or "URI=" in body.decode():
-        raise _unavailable()
-    return matches[0].group(1)
-
-
-def _check_playlist(body: bytes, session_id: str) -> None:
-    """A media playlist may name only this session's init segment and segments, relatively."""
-    allowed = re.compile(rf"init\.mp4\?id={session_id}|segment\.m4s\?id={session_id}&n=[0-9]+")
-    for line in _lines(body):
-        uris = re.findall(r'URI="([^"]*)"', line) if line.startswith("#") else [line]
-        if not all(allowed.fullmatch(uri) for uri in uris):
-            raise _unavailable()
 
 
 def _nothing_to_close() -> None:
