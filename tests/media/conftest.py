@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 from collections.abc import Iterator
 from typing import Any
@@ -116,7 +117,17 @@ async def ffprobe_error(url: str, *args: str) -> str:
     return err
 
 
+# The synthetic camera sends a keyframe every 15 frames; a reader that joins mid-GOP (go2rtc
+# hands on what it has) gets up to 14 packets it cannot decode yet.
+GOP_PACKETS = 15
+
+
 async def count_frames(url: str, frames: int) -> int:
+    """Decoded video frames read through `url`, up to `frames` (`frames` means: at least so many).
+
+    Reads enough packets to cover two GOPs more than asked, so a reader that starts between
+    keyframes still decodes `frames` of them.
+    """
     proc = await asyncio.create_subprocess_exec(
         "ffprobe",
         "-v",
@@ -126,7 +137,7 @@ async def count_frames(url: str, frames: int) -> int:
         "-select_streams",
         "v:0",
         "-read_intervals",
-        f"%+#{frames}",
+        f"%+#{frames + 2 * GOP_PACKETS}",
         "-count_frames",
         "-show_entries",
         "stream=nb_read_frames",
@@ -138,4 +149,6 @@ async def count_frames(url: str, frames: int) -> int:
     )
     out, err = await asyncio.wait_for(proc.communicate(), 40)
     assert proc.returncode == 0, err.decode()
-    return int(out.decode().strip().split(",")[0])
+    read = out.decode().strip().split(",")[0]
+    assert re.fullmatch(r"[0-9]+", read), f"ffprobe decoded no frame: {read!r} {err.decode()}"
+    return min(int(read), frames)
