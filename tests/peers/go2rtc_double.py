@@ -6,8 +6,8 @@ Crashes (SIGKILL), hangs (SIGSTOP) and everything about media are tested with th
 gateway makes (status, body, what the config file then holds).
 
 Launched exactly like the real binary: `go2rtc_double.py -config FILE` (or `-c FILE`); `-version`
-prints `go2rtc version 1.9.14 (double) linux/amd64` (GO2RTC_DOUBLE_VERSION overrides the version,
-so that refusing an old or too new go2rtc can be tested).
+prints `go2rtc version X.Y.Z (double) linux/amd64`, X.Y.Z being the version addon/go2rtc/go.mod
+pins (GO2RTC_DOUBLE_VERSION overrides it, so that refusing an old or too new go2rtc can be tested).
 
 What it answers as go2rtc 1.9.14 does (measured, shared/facts/go2rtc.md):
 - YAML config `api {listen, username, password, local_auth, allow_paths}`, `rtsp {listen}`,
@@ -37,6 +37,7 @@ import asyncio
 import base64
 import json
 import os
+import re
 import secrets
 import signal
 import string
@@ -50,7 +51,16 @@ from urllib.parse import unquote, urlsplit
 import yaml
 from aiohttp import web
 
-VERSION = os.environ.get("GO2RTC_DOUBLE_VERSION", "1.9.14")
+
+def pinned_version() -> str:
+    """The go2rtc version addon/go2rtc/go.mod pins (the one place that names it)."""
+    go_mod = Path(__file__).resolve().parents[2] / "addon" / "go2rtc" / "go.mod"
+    found = re.search(r"github\.com/AlexxIT/go2rtc v(\d+\.\d+\.\d+)", go_mod.read_text())
+    assert found, f"{go_mod} names no go2rtc version"
+    return found[1]
+
+
+VERSION = os.environ.get("GO2RTC_DOUBLE_VERSION") or pinned_version()
 DEFAULT_API = "127.0.0.1:1984"  # the real default is 0.0.0.0:1984 (see the docstring)
 DEFAULT_RTSP = "127.0.0.1:8554"  # the real default is :8554
 INSECURE_SCHEMES = ("exec", "echo", "expr")
