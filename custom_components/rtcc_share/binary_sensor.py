@@ -5,22 +5,15 @@ from __future__ import annotations
 from homeassistant.components.binary_sensor import BinarySensorEntity
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .data import RtccShareConfigEntry
-from .entity import RtccShareEntity
+from .entity import RtccShareEntity, platform_setup
 
 PARALLEL_UPDATES = 0
 
-
-async def async_setup_entry(
-    _hass: HomeAssistant,
-    entry: RtccShareConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add the connectivity sensor."""
-    async_add_entities([GatewayConnectedSensor(entry.runtime_data.coordinator, "connected")])
+# The hub's connectivity sensor.
+async_setup_entry = platform_setup(
+    hub=lambda coordinator: [GatewayConnectedSensor(coordinator, "connected")]
+)
 
 
 class GatewayConnectedSensor(RtccShareEntity, BinarySensorEntity):

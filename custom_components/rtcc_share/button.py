@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 from homeassistant.components.button import ButtonEntity
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .data import RtccShareConfigEntry
-from .entity import RtccShareEntity
+from .entity import RtccShareEntity, platform_setup
 
 PARALLEL_UPDATES = 1
 
-
-async def async_setup_entry(
-    _hass: HomeAssistant,
-    entry: RtccShareConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add the revoke-all button."""
-    async_add_entities([RevokeAllButton(entry.runtime_data.coordinator, "revoke_all")])
+# The hub's revoke-all button.
+async_setup_entry = platform_setup(
+    hub=lambda coordinator: [RevokeAllButton(coordinator, "revoke_all")]
+)
 
 
 class RevokeAllButton(RtccShareEntity, ButtonEntity):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
+from typing import Any
 
-from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
@@ -14,7 +14,15 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
 from .coordinator import RtccShareCoordinator
+from .data import RtccShareConfigEntry
 from .settings import CameraSettings
+
+type HubEntities = Callable[[RtccShareCoordinator], Iterable[Entity]]
+type CameraEntities = Callable[[RtccShareCoordinator, str], Iterable[Entity]]
+type PlatformSetup = Callable[
+    [HomeAssistant, RtccShareConfigEntry, AddConfigEntryEntitiesCallback],
+    Coroutine[Any, Any, None],
+]
 
 
 def hub_device(coordinator: RtccShareCoordinator) -> DeviceInfo:
@@ -89,7 +97,7 @@ class RtccShareCameraEntity(CoordinatorEntity[RtccShareCoordinator]):
 
 
 def setup_camera_entities(
-    entry: ConfigEntry,
+    entry: RtccShareConfigEntry,
     coordinator: RtccShareCoordinator,
     async_add_entities: AddConfigEntryEntitiesCallback,
     factory: Callable[[str], Iterable[Entity]],
@@ -114,3 +122,27 @@ def setup_camera_entities(
 
     add_new()
     entry.async_on_unload(coordinator.async_add_camera_listener(add_new))
+
+
+def platform_setup(
+    *, hub: HubEntities | None = None, camera: CameraEntities | None = None
+) -> PlatformSetup:
+    """A platform's `async_setup_entry`: its hub entities once, its camera entities per camera.
+
+    Every platform of this integration adds entities the same way, so each one only says which.
+    """
+
+    async def async_setup_entry(
+        _hass: HomeAssistant,
+        entry: RtccShareConfigEntry,
+        async_add_entities: AddConfigEntryEntitiesCallback,
+    ) -> None:
+        coordinator = entry.runtime_data.coordinator
+        if hub is not None:
+            async_add_entities(list(hub(coordinator)))
+        if camera is not None:
+            setup_camera_entities(
+                entry, coordinator, async_add_entities, lambda cid: camera(coordinator, cid)
+            )
+
+    return async_setup_entry

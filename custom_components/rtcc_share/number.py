@@ -4,29 +4,16 @@ from __future__ import annotations
 
 from homeassistant.components.number import NumberDeviceClass, NumberEntity, NumberMode
 from homeassistant.const import EntityCategory, UnitOfTime
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import MAX_SHARE_MINUTES, MIN_SHARE_MINUTES
-from .data import RtccShareConfigEntry
-from .entity import RtccShareCameraEntity, setup_camera_entities
+from .entity import RtccShareCameraEntity, platform_setup
 
 PARALLEL_UPDATES = 1
 
-
-async def async_setup_entry(
-    _hass: HomeAssistant,
-    entry: RtccShareConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add a maximum-minutes number per shareable camera."""
-    coordinator = entry.runtime_data.coordinator
-    setup_camera_entities(
-        entry,
-        coordinator,
-        async_add_entities,
-        lambda cid: [MaxMinutesNumber(coordinator, cid, "max_minutes")],
-    )
+# A maximum-minutes number per shareable camera.
+async_setup_entry = platform_setup(
+    camera=lambda coordinator, cid: [MaxMinutesNumber(coordinator, cid, "max_minutes")]
+)
 
 
 class MaxMinutesNumber(RtccShareCameraEntity, NumberEntity):

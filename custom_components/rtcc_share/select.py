@@ -4,29 +4,16 @@ from __future__ import annotations
 
 from homeassistant.components.select import SelectEntity
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import APPROVAL_MODES
-from .data import RtccShareConfigEntry
-from .entity import RtccShareCameraEntity, setup_camera_entities
+from .entity import RtccShareCameraEntity, platform_setup
 
 PARALLEL_UPDATES = 1
 
-
-async def async_setup_entry(
-    _hass: HomeAssistant,
-    entry: RtccShareConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add an approval select per shareable camera."""
-    coordinator = entry.runtime_data.coordinator
-    setup_camera_entities(
-        entry,
-        coordinator,
-        async_add_entities,
-        lambda cid: [ApprovalSelect(coordinator, cid, "approval")],
-    )
+# An approval select per shareable camera.
+async_setup_entry = platform_setup(
+    camera=lambda coordinator, cid: [ApprovalSelect(coordinator, cid, "approval")]
+)
 
 
 class ApprovalSelect(RtccShareCameraEntity, SelectEntity):

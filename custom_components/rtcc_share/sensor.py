@@ -6,39 +6,24 @@ from typing import Any
 
 from homeassistant.components.sensor import SensorEntity
 from homeassistant.components.sensor.const import SensorDeviceClass, SensorStateClass
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import SHARING_STATUSES
-from .data import RtccShareConfigEntry
-from .entity import RtccShareCameraEntity, RtccShareEntity, setup_camera_entities
+from .entity import RtccShareCameraEntity, RtccShareEntity, platform_setup
 
 PARALLEL_UPDATES = 0
 
-
-async def async_setup_entry(
-    _hass: HomeAssistant,
-    entry: RtccShareConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add the hub's sensors and two sensors per shareable camera."""
-    coordinator = entry.runtime_data.coordinator
-    async_add_entities(
-        [
-            ActiveSharesSensor(coordinator, "active_shares"),
-            PendingRequestsSensor(coordinator, "pending_requests"),
-            PrivacyScheduleSensor(coordinator, "privacy_schedule"),
-        ]
-    )
-    setup_camera_entities(
-        entry,
-        coordinator,
-        async_add_entities,
-        lambda cid: [
-            SharingStatusSensor(coordinator, cid, "sharing_status"),
-            ViewersSensor(coordinator, cid, "viewers"),
-        ],
-    )
+# The hub's sensors, and two sensors per shareable camera.
+async_setup_entry = platform_setup(
+    hub=lambda coordinator: [
+        ActiveSharesSensor(coordinator, "active_shares"),
+        PendingRequestsSensor(coordinator, "pending_requests"),
+        PrivacyScheduleSensor(coordinator, "privacy_schedule"),
+    ],
+    camera=lambda coordinator, cid: [
+        SharingStatusSensor(coordinator, cid, "sharing_status"),
+        ViewersSensor(coordinator, cid, "viewers"),
+    ],
+)
 
 
 class SharingStatusSensor(RtccShareCameraEntity, SensorEntity):
@@ -84,66 +69,69 @@ class ViewersSensor(RtccShareCameraEntity, SensorEntity):
         return viewers if isinstance(viewers, int) else 0
 
 
-class ActiveSharesSensor(RtccShareEntity, SensorEntity):
-    """Shares live or scheduled now, listed in the attributes."""
+class GatewayListSensor(RtccShareEntity, SensorEntity):
+    """How many items one of the gateway's lists holds, each one described in the attributes."""
 
     _attr_state_class = SensorStateClass.MEASUREMENT
+    # The list's key in the gateway's state, and the attribute that lists the items.
+    _list_key: str
+    _attribute: str
+
+    def _items(self) -> list[dict[str, Any]]:
+        return list((self.coordinator.data or {}).get(self._list_key) or [])
+
+    def _describe(self, item: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
 
     @property
     def native_value(self) -> int:
-        """How many shares are active."""
-        return len((self.coordinator.data or {}).get("shares") or [])
+        """How many there are."""
+        return len(self._items())
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
-        """Each active share (no links, no tokens)."""
-        shares = []
-        for share in (self.coordinator.data or {}).get("shares") or []:
-            camera_id = str(share.get("camera_id"))
-            shares.append(
-                {
-                    "share_id": share.get("share_id"),
-                    "request_id": share.get("request_id"),
-                    "camera": self.coordinator.entity_id_of(camera_id) or camera_id,
-                    "status": share.get("status"),
-                    "starts_at": share.get("starts_at"),
-                    "ends_at": share.get("ends_at"),
-                    "viewers": share.get("viewers"),
-                }
-            )
-        return {"shares": shares}
+        """Each item, as the owner needs to see it."""
+        return {self._attribute: [self._describe(item) for item in self._items()]}
 
 
-class PendingRequestsSensor(RtccShareEntity, SensorEntity):
-    """Requests waiting for the owner's answer, listed in the attributes."""
+class ActiveSharesSensor(GatewayListSensor):
+    """Shares live or scheduled now, listed in the attributes (no links, no tokens)."""
 
-    _attr_state_class = SensorStateClass.MEASUREMENT
+    _list_key = "shares"
+    _attribute = "shares"
 
-    @property
-    def native_value(self) -> int:
-        """How many requests wait."""
-        return len((self.coordinator.data or {}).get("pending_requests") or [])
+    def _describe(self, item: dict[str, Any]) -> dict[str, Any]:
+        camera_id = str(item.get("camera_id"))
+        return {
+            "share_id": item.get("share_id"),
+            "request_id": item.get("request_id"),
+            "camera": self.coordinator.entity_id_of(camera_id) or camera_id,
+            "status": item.get("status"),
+            "starts_at": item.get("starts_at"),
+            "ends_at": item.get("ends_at"),
+            "viewers": item.get("viewers"),
+        }
 
-    @property
-    def extra_state_attributes(self) -> dict[str, Any]:
-        """Each pending request with what the owner needs to decide."""
-        requests = []
-        for req in (self.coordinator.data or {}).get("pending_requests") or []:
-            ids = [str(c) for c in req.get("pending_camera_ids") or []]
-            requests.append(
-                {
-                    "request_id": req.get("request_id"),
-                    "agency": req.get("agency"),
-                    "incident_id": req.get("incident_id"),
-                    "offense": req.get("offense"),
-                    "reason": req.get("reason"),
-                    "cameras": [self.coordinator.entity_id_of(c) or c for c in ids],
-                    "start": req.get("start"),
-                    "duration_s": req.get("duration_s"),
-                    "approve_by": req.get("approve_by"),
-                }
-            )
-        return {"requests": requests}
+
+class PendingRequestsSensor(GatewayListSensor):
+    """Requests waiting for the owner's answer, each with what the owner needs to decide."""
+
+    _list_key = "pending_requests"
+    _attribute = "requests"
+
+    def _describe(self, item: dict[str, Any]) -> dict[str, Any]:
+        ids = [str(c) for c in item.get("pending_camera_ids") or []]
+        return {
+            "request_id": item.get("request_id"),
+            "agency": item.get("agency"),
+            "incident_id": item.get("incident_id"),
+            "offense": item.get("offense"),
+            "reason": item.get("reason"),
+            "cameras": [self.coordinator.entity_id_of(c) or c for c in ids],
+            "start": item.get("start"),
+            "duration_s": item.get("duration_s"),
+            "approve_by": item.get("approve_by"),
+        }
 
 
 class PrivacyScheduleSensor(RtccShareEntity, SensorEntity):

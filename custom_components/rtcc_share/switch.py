@@ -6,31 +6,19 @@ from typing import Any
 
 from homeassistant.components.switch import SwitchEntity
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .data import RtccShareConfigEntry
-from .entity import RtccShareCameraEntity, RtccShareEntity, setup_camera_entities
+from .entity import RtccShareCameraEntity, RtccShareEntity, platform_setup
 
 PARALLEL_UPDATES = 1
 
-
-async def async_setup_entry(
-    _hass: HomeAssistant,
-    entry: RtccShareConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add the pause switch and a consent switch per shareable camera."""
-    coordinator = entry.runtime_data.coordinator
-    async_add_entities(
-        [PauseSwitch(coordinator, "pause"), NightlyPrivacySwitch(coordinator, "nightly_privacy")]
-    )
-    setup_camera_entities(
-        entry,
-        coordinator,
-        async_add_entities,
-        lambda cid: [ConsentSwitch(coordinator, cid, "consent")],
-    )
+# The hub's pause and nightly-privacy switches, and a consent switch per shareable camera.
+async_setup_entry = platform_setup(
+    hub=lambda coordinator: [
+        PauseSwitch(coordinator, "pause"),
+        NightlyPrivacySwitch(coordinator, "nightly_privacy"),
+    ],
+    camera=lambda coordinator, cid: [ConsentSwitch(coordinator, cid, "consent")],
+)
 
 
 class ConsentSwitch(RtccShareCameraEntity, SwitchEntity):

@@ -6,29 +6,19 @@ from datetime import time
 
 from homeassistant.components.time import TimeEntity
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import RtccShareCoordinator
-from .data import RtccShareConfigEntry
-from .entity import RtccShareEntity
+from .entity import RtccShareEntity, platform_setup
 
 PARALLEL_UPDATES = 1
 
-
-async def async_setup_entry(
-    _hass: HomeAssistant,
-    entry: RtccShareConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add the two times."""
-    coordinator = entry.runtime_data.coordinator
-    async_add_entities(
-        [
-            NightlyTime(coordinator, "privacy_start", "start"),
-            NightlyTime(coordinator, "privacy_end", "end"),
-        ]
-    )
+# The hub's two times: start and end of the nightly window.
+async_setup_entry = platform_setup(
+    hub=lambda coordinator: [
+        NightlyTime(coordinator, "privacy_start", "start"),
+        NightlyTime(coordinator, "privacy_end", "end"),
+    ]
+)
 
 
 class NightlyTime(RtccShareEntity, TimeEntity):
