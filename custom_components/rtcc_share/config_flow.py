@@ -27,9 +27,6 @@ from homeassistant.helpers.selector import (
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
-    TextSelector,
-    TextSelectorConfig,
-    TextSelectorType,
 )
 from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 
@@ -49,6 +46,7 @@ from .const import (
     SUBENTRY_ONVIF,
 )
 from .first_connection import CONF_IMPORTED, placeholders, snapshot
+from .flow_fields import PORT_FIELD, SECRET_SELECTOR
 from .gateway_client import (
     GatewayAuthError,
     GatewayClient,
@@ -59,20 +57,13 @@ from .gateway_client import (
 )
 from .onvif_flow import OnvifCameraSubentryFlow
 
-_TOKEN_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
-CONF_DEVICE = "device"
-MANUAL = "manual"
-_PORT_FIELD = vol.All(vol.Coerce(int), vol.Range(min=1, max=65535))
-
 
 def _user_schema(defaults: Mapping[str, Any]) -> vol.Schema:
     return vol.Schema(
         {
             vol.Required(CONF_HOST, default=defaults.get(CONF_HOST, vol.UNDEFINED)): str,
-            vol.Required(CONF_PORT, default=defaults.get(CONF_PORT, DEFAULT_PORT)): vol.All(
-                vol.Coerce(int), vol.Range(min=1, max=65535)
-            ),
-            vol.Required(CONF_TOKEN): _TOKEN_SELECTOR,
+            vol.Required(CONF_PORT, default=defaults.get(CONF_PORT, DEFAULT_PORT)): PORT_FIELD,
+            vol.Required(CONF_TOKEN): SECRET_SELECTOR,
         }
     )
 
@@ -174,6 +165,15 @@ class RtccShareConfigFlow(ConfigFlow, domain=DOMAIN):
             LOGGER.exception("Unexpected error while connecting to the gateway")
             return None, "unknown"
 
+    async def _identify(self, host: str, port: int, token: str, errors: dict[str, str]) -> bool:
+        """Probe the gateway and take its id as this flow's; else name the error for the form."""
+        info, error = await self._probe(host, port, token)
+        if info is None:
+            errors["base"] = error
+            return False
+        await self.async_set_unique_id(info.gateway_id)
+        return True
+
     async def _read_gateway(self) -> None:
         """What the gateway has now, to show and keep (None when it cannot be read)."""
         client = GatewayClient(
@@ -196,18 +196,13 @@ class RtccShareConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """The manual step: host, port and owner token."""
         errors: dict[str, str] = {}
-        if user_input is not None:
-            info, error = await self._probe(
-                user_input[CONF_HOST], user_input[CONF_PORT], user_input[CONF_TOKEN]
-            )
-            if info is None:
-                errors["base"] = error
-            else:
-                await self.async_set_unique_id(info.gateway_id)
-                self._abort_if_unique_id_configured(updates=user_input)
-                self._discovered = dict(user_input)
-                await self._read_gateway()
-                return await self.async_step_confirm()
+        if user_input is not None and await self._identify(
+            user_input[CONF_HOST], user_input[CONF_PORT], user_input[CONF_TOKEN], errors
+        ):
+            self._abort_if_unique_id_configured(updates=user_input)
+            self._discovered = dict(user_input)
+            await self._read_gateway()
+            return await self.async_step_confirm()
         return self.async_show_form(
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(
@@ -236,21 +231,16 @@ class RtccShareConfigFlow(ConfigFlow, domain=DOMAIN):
         """Take the rotated owner token and check it before storing it."""
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
-        if user_input is not None:
-            info, error = await self._probe(
-                entry.data[CONF_HOST], entry.data[CONF_PORT], user_input[CONF_TOKEN]
+        if user_input is not None and await self._identify(
+            entry.data[CONF_HOST], entry.data[CONF_PORT], user_input[CONF_TOKEN], errors
+        ):
+            self._abort_if_unique_id_mismatch(reason="wrong_gateway")
+            return self.async_update_reload_and_abort(
+                entry, data_updates={CONF_TOKEN: user_input[CONF_TOKEN]}
             )
-            if info is None:
-                errors["base"] = error
-            else:
-                await self.async_set_unique_id(info.gateway_id)
-                self._abort_if_unique_id_mismatch(reason="wrong_gateway")
-                return self.async_update_reload_and_abort(
-                    entry, data_updates={CONF_TOKEN: user_input[CONF_TOKEN]}
-                )
         return self.async_show_form(
             step_id="reauth_confirm",
-            data_schema=vol.Schema({vol.Required(CONF_TOKEN): _TOKEN_SELECTOR}),
+            data_schema=vol.Schema({vol.Required(CONF_TOKEN): SECRET_SELECTOR}),
             description_placeholders={"host": entry.data[CONF_HOST]},
             errors=errors,
         )
@@ -261,16 +251,11 @@ class RtccShareConfigFlow(ConfigFlow, domain=DOMAIN):
         """Change the address or token of the same gateway."""
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
-        if user_input is not None:
-            info, error = await self._probe(
-                user_input[CONF_HOST], user_input[CONF_PORT], user_input[CONF_TOKEN]
-            )
-            if info is None:
-                errors["base"] = error
-            else:
-                await self.async_set_unique_id(info.gateway_id)
-                self._abort_if_unique_id_mismatch(reason="wrong_gateway")
-                return self.async_update_reload_and_abort(entry, data_updates=user_input)
+        if user_input is not None and await self._identify(
+            user_input[CONF_HOST], user_input[CONF_PORT], user_input[CONF_TOKEN], errors
+        ):
+            self._abort_if_unique_id_mismatch(reason="wrong_gateway")
+            return self.async_update_reload_and_abort(entry, data_updates=user_input)
         defaults = user_input or dict(entry.data)
         return self.async_show_form(
             step_id="reconfigure",

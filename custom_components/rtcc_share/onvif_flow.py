@@ -16,9 +16,6 @@ from homeassistant.helpers.selector import (
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
-    TextSelector,
-    TextSelectorConfig,
-    TextSelectorType,
 )
 
 from .const import CONF_ADDRESS, DEFAULT_ONVIF_PORT, LOGGER
@@ -29,9 +26,8 @@ from .discovery.onvif import (
     OnvifError,
     lookup,
 )
+from .flow_fields import PORT_FIELD, SECRET_SELECTOR
 
-_SECRET_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
-_PORT_FIELD = vol.All(vol.Coerce(int), vol.Range(min=1, max=65535))
 CONF_DEVICE = "device"
 MANUAL = "manual"
 
@@ -41,7 +37,7 @@ def _address_schema(defaults: Mapping[str, Any]) -> vol.Schema:
         {
             vol.Required(CONF_HOST, default=defaults.get(CONF_HOST, vol.UNDEFINED)): str,
             vol.Required(CONF_PORT, default=defaults.get(CONF_PORT, DEFAULT_ONVIF_PORT)): (
-                _PORT_FIELD
+                PORT_FIELD
             ),
         }
     )
@@ -50,7 +46,7 @@ def _address_schema(defaults: Mapping[str, Any]) -> vol.Schema:
 _CREDENTIALS_SCHEMA = vol.Schema(
     {
         vol.Optional(CONF_USERNAME, default=""): str,
-        vol.Optional(CONF_PASSWORD, default=""): _SECRET_SELECTOR,
+        vol.Optional(CONF_PASSWORD, default=""): SECRET_SELECTOR,
     }
 )
 
