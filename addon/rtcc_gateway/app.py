@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Final
 
 from aiohttp import web
@@ -17,6 +15,7 @@ from rtcc_gateway.api import city, owner
 from rtcc_gateway.audit import AuditLog, AuditRecord
 from rtcc_gateway.audit_chain import head_json
 from rtcc_gateway.auth_audit import AuthFailureAudit
+from rtcc_gateway.clock import Clock, WallClock, utc_now
 from rtcc_gateway.config import Agency, GatewayConfig
 from rtcc_gateway.context import CITY_KEY, OWNER_KEY
 from rtcc_gateway.door.http import HttpDoor
@@ -32,7 +31,7 @@ from rtcc_gateway.restreamer.base import Restreamer
 from rtcc_gateway.restreamer.choice import choose_restreamer
 from rtcc_gateway.restreamer.direct import DirectRestreamer
 from rtcc_gateway.restreamer.go2rtc import Go2rtcError, Go2rtcRestreamer
-from rtcc_gateway.shares import ShareManager, utc_now
+from rtcc_gateway.shares import ShareManager
 from rtcc_gateway.signatures import SqliteNonceStore
 from rtcc_gateway.state_dir import DataDirError, gateway_id, prepare_data_dir, secure_data_dir
 from rtcc_gateway.storage_guard import RESERVE_BYTES, STORAGE_ERRORS, StorageGuard
@@ -76,24 +75,25 @@ class Gateway:
         self,
         config: GatewayConfig,
         *,
-        clock: Callable[[], datetime] = utc_now,
+        clock: WallClock | Clock = utc_now,
         restreamer: Restreamer | None = None,
     ) -> None:
+        # The one clock every part reads (clock.py); tests usually give only the wall clock.
+        self.clock = clock if isinstance(clock, Clock) else Clock(now=clock)
         self.config = config
-        self._clock = clock
         self._given_restreamer = restreamer
         self.gateway_id = ""
         self.agencies: dict[str, Agency] = {a.id: a for a in config.agencies}
         self.restreamer: Restreamer = restreamer or DirectRestreamer()
-        self.events = EventBus(clock)
-        self.rate_limiter = RateLimiter()
-        self._auth_failures = AuthFailureAudit(audit=lambda: self.audit, clock=clock)
+        self.events = EventBus(self.clock.now)
+        self.rate_limiter = RateLimiter(self.clock.now)
+        self._auth_failures = AuthFailureAudit(audit=lambda: self.audit, clock=self.clock.now)
         self.websockets: set[web.WebSocketResponse] = set()
         self._runners: list[QuietAppRunner] = []
         self._viewer_records = ViewerRecords(
             audit=lambda: self.audit,
             events=self.events,
-            clock=clock,
+            clock=self.clock.now,
             storage_error=self._storage_error,
         )
         self.viewers = ViewerRegistry(self._viewer_records.record)
@@ -106,13 +106,17 @@ class Gateway:
             admit=gate.admit_rtsp,
             viewers=self.viewers,
             report=self._door_report,
+            clock=self.clock.monotonic,
         )
         self._http_door = HttpDoor(
             admit=gate.admit_http,
             viewers=self.viewers,
             upstream=lambda: self.restreamer.http_upstream(),  # noqa: PLW0108
+            clock=self.clock.monotonic,
         )
-        self.storage = StorageGuard(config.data_dir, self.events.publish)
+        self.storage = StorageGuard(
+            config.data_dir, self.events.publish, clock=self.clock.monotonic
+        )
         self._restored = False
         self._store: Store | None = None
         self._audit: AuditLog | None = None
@@ -219,7 +223,7 @@ class Gateway:
         assert self._store is not None  # noqa: S101 - opened just before
         conn = self._store.conn
         self._audit = AuditLog(
-            conn, secrets=[cfg.owner.token, *(c.source for c in cfg.cameras)], clock=self._clock
+            conn, secrets=[cfg.owner.token, *(c.source for c in cfg.cameras)], clock=self.clock.now
         )
         await self._audit.setup()
         self._audit.add_listener(self._announce_head)
@@ -241,7 +245,7 @@ class Gateway:
             rtsp_base_url=cfg.public.rtsp_base_url,
             http_links=self.restreamer.name != "direct",
             guard=self.storage,
-            clock=self._clock,
+            clock=self.clock.now,
         )
         await self._shares.load()
         await self._audit.append(
@@ -292,6 +296,7 @@ class Gateway:
         runner = QuietAppRunner(
             app,
             listener=what.split(".", 1)[0],
+            clock=self.clock.monotonic,
             access_log=None,
             keepalive_timeout=KEEPALIVE_TIMEOUT_S,
             max_line_size=MAX_HEADER_LINE,

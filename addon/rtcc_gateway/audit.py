@@ -16,7 +16,7 @@ import logging
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 import aiosqlite
@@ -42,6 +42,7 @@ from rtcc_gateway.audit_chain import (
     verify_rows,
 )
 from rtcc_gateway.audit_export import DB_FILENAME, export_database, verify_database
+from rtcc_gateway.clock import WallClock, utc_now
 from rtcc_gateway.redact import sanitize
 
 __all__ = [
@@ -109,7 +110,7 @@ class AuditLog:
         self,
         conn: aiosqlite.Connection,
         secrets: Iterable[str] = (),
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: WallClock = utc_now,
     ) -> None:
         """`secrets`: strings (the owner token, camera URLs) replaced wherever they appear."""
         self._conn = conn

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from rtcc_gateway.audit import AuditLog
+from rtcc_gateway.clock import Clock
 from rtcc_gateway.config import Agency, GatewayConfig
 from rtcc_gateway.events import EventBus
 from rtcc_gateway.ratelimit import RateLimiter
@@ -30,6 +31,10 @@ class CityContext(Protocol):
     @property
     def agencies(self) -> Mapping[str, Agency]:
         """The agencies that may sign requests, by key id."""
+
+    @property
+    def clock(self) -> Clock:
+        """The gateway's clock (signature freshness, a request's start)."""
 
     @property
     def nonces(self) -> NonceStore:

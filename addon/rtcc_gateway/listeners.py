@@ -16,6 +16,7 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 
+from rtcc_gateway.clock import Steady
 from rtcc_gateway.problems import problem
 
 _LOGGER = logging.getLogger(__name__)
@@ -26,8 +27,11 @@ LOG_EVERY_S: Final = 60.0
 class LogBudget:
     """One log line per interval per listener; the lines in between are counted, not written."""
 
-    def __init__(self, listener: str, interval_s: float = LOG_EVERY_S) -> None:
+    def __init__(
+        self, listener: str, interval_s: float = LOG_EVERY_S, *, clock: Steady = time.monotonic
+    ) -> None:
         self.listener = listener
+        self._clock = clock
         self._interval = interval_s
         self._last: float | None = None
         self._held = 0
@@ -36,7 +40,7 @@ class LogBudget:
     def note(self, what: str, *, exc_info: BaseException | None = None) -> None:
         """Log `what` now unless a line went out within the interval; then only count it."""
         self.total += 1
-        now = time.monotonic()
+        now = self._clock()
         if self._last is not None and now - self._last < self._interval:
             self._held += 1
             return
@@ -98,9 +102,11 @@ class QuietAppRunner(web.AppRunner):
 
     __slots__ = ("log_budget",)
 
-    def __init__(self, app: web.Application, *, listener: str, **kwargs: Any) -> None:
+    def __init__(
+        self, app: web.Application, *, listener: str, clock: Steady, **kwargs: Any
+    ) -> None:
         super().__init__(app, **kwargs)
-        self.log_budget = LogBudget(listener)
+        self.log_budget = LogBudget(listener, clock=clock)
 
     async def _make_server(self) -> web.Server:
         server = await super()._make_server()

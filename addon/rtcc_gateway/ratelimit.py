@@ -1,10 +1,16 @@
-"""Sliding one-minute windows per key: the per-agency rate limit and the audit caps."""
+"""Sliding one-minute windows per key: the per-agency rate limit and the audit caps.
+
+Every limiter reads the gateway's wall clock (clock.py), so a test that moves it moves the windows;
+a clock set back forgets the calls it would place in the future rather than block until then.
+"""
 
 from __future__ import annotations
 
 import math
 from collections import deque
 from typing import Final
+
+from rtcc_gateway.clock import WallClock, utc_now
 
 WINDOW_S: Final = 60.0
 _MIN_SWEEP: Final = 1024  # keys kept before idle ones are first swept out
@@ -17,13 +23,17 @@ class RateLimiter:
     grow the table without bound.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, clock: WallClock = utc_now) -> None:
+        self._clock = clock
         self._calls: dict[str, deque[float]] = {}
         self._sweep_at = _MIN_SWEEP
 
-    def hit(self, key: str, limit: int, now: float) -> int:
-        """Record a call at time `now` (seconds) unless over `limit`; returns Retry-After."""
+    def hit(self, key: str, limit: int) -> int:
+        """Record a call now unless over `limit`; returns Retry-After (0: allowed)."""
+        now = self._clock().timestamp()
         calls = self._calls.setdefault(key, deque())
+        if calls and calls[-1] > now:  # the clock was set back
+            calls.clear()
         while calls and now - calls[0] >= WINDOW_S:
             calls.popleft()
         if len(calls) >= limit:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -23,6 +23,7 @@ from http_message_signatures import (
     algorithms,
 )
 
+from rtcc_gateway.clock import utc_now
 from rtcc_gateway.signature_rules import (
     COMPONENTS,
     LABEL,
@@ -59,7 +60,7 @@ def sign_request(
     signer.sign(
         message,
         key_id=key_id,
-        created=created or datetime.now(UTC),
+        created=created or utc_now(),
         nonce=new_nonce() if nonce is None else nonce,
         label=LABEL,
         covered_component_ids=COMPONENTS,

@@ -16,10 +16,11 @@ import errno
 import logging
 import os
 import sqlite3
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
+
+from rtcc_gateway.clock import Steady
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -63,13 +64,18 @@ class StorageGuard:
     """The reserve, and whether the gateway is in its storage-failure mode."""
 
     def __init__(
-        self, data_dir: Path, publish: Publish, *, reserve_bytes: int = RESERVE_BYTES
+        self,
+        data_dir: Path,
+        publish: Publish,
+        *,
+        clock: Steady,
+        reserve_bytes: int = RESERVE_BYTES,
     ) -> None:
         self.path = data_dir / RESERVE_FILE
+        self._clock = clock
         self._publish = publish
         self._size = reserve_bytes
         self.failed = False
-        self.failed_since: float | None = None
         self._last_log: float | None = None
         self._held = 0
 
@@ -116,7 +122,6 @@ class StorageGuard:
         if self.failed:
             return
         self.failed = True
-        self.failed_since = time.monotonic()
         _LOGGER.error(
             "cannot write the gateway's database in %s (%s): every share is cut and new ones "
             "are refused (503) until the records are written",
@@ -130,7 +135,6 @@ class StorageGuard:
         if not self.failed:
             return
         self.failed = False
-        self.failed_since = None
         _LOGGER.warning(
             "the gateway's database is writable again: %d records written; sharing can resume",
             unrecorded,
@@ -139,7 +143,7 @@ class StorageGuard:
 
     def note(self, what: str, err: BaseException) -> None:
         """A storage error answered with 503: logged at most once a minute, with a count."""
-        now = time.monotonic()
+        now = self._clock()
         if self._last_log is not None and now - self._last_log < LOG_EVERY_S:
             self._held += 1
             return

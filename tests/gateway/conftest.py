@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -77,6 +78,7 @@ class Api:
     key: Ed25519PrivateKey | None = None
     key_id: str = "jpd"
     default_headers: dict[str, str] = field(default_factory=dict)
+    clock: Callable[[], datetime] | None = None  # signs at the gateway's time, when it is moved
 
     async def call(
         self,
@@ -104,6 +106,7 @@ class Api:
                     body=data,
                     key_id=key_id or self.key_id,
                     private_key=key or self.key,
+                    created=None if self.clock is None else self.clock(),
                 )
             )
         all_headers.update(headers or {})
@@ -164,6 +167,7 @@ async def harness_factory(
             OpenApiChecker(city_document(base)),
             sign_base=base,
             key=AGENCY_KEY,
+            clock=clock,
         )
         owner = Api(
             session,

@@ -11,7 +11,6 @@ from rtcc_gateway.limits import (
     AUTH_FAILURE_AUDITS_IN_ALL_PER_MINUTE,
     AUTH_FAILURE_AUDITS_PER_MINUTE,
 )
-from rtcc_gateway.ratelimit import RateLimiter
 
 from ..conftest import Clock
 from .conftest import Harness, HarnessFactory
@@ -59,14 +58,3 @@ async def test_many_addresses_share_a_cap_of_three_hundred_a_minute(
     assert last["detail"]["suppressed_before"] == 20 * per_address - 300
     verify = (await h.owner.call("GET", "/api/v1/audit/verify")).body
     assert verify["ok"] is True
-
-
-def test_the_limiter_forgets_idle_keys() -> None:
-    limiter = RateLimiter()
-    for n in range(5000):
-        assert limiter.hit(f"10.0.{n // 256}.{n % 256}", 30, now=float(n) / 1000) == 0
-    assert len(limiter) <= 5000
-    # A minute later every one of them is idle: a sweep (due once the table doubles) drops them.
-    for n in range(10000):
-        limiter.hit(f"10.1.{n // 256}.{n % 256}", 30, now=100.0)
-    assert len(limiter) == 10000

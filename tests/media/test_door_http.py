@@ -7,6 +7,7 @@ import os
 import re
 import signal
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -122,8 +123,7 @@ async def test_window_end_cuts_mp4_and_refuses_hls(
     harness_factory: HarnessFactory, config_dict: dict[str, Any], camera_url: str
 ) -> None:
     clock = Clock()
-    h = await door_harness(harness_factory, config_dict, camera_url, "go2rtc")
-    h.gateway.shares._clock = clock
+    h = await door_harness(partial(harness_factory, clock=clock), config_dict, camera_url, "go2rtc")
     mp4, hls, _ = await http_links(h, duration_s=60)
     async with aiohttp.ClientSession() as session:
         playlist = await playlist_url(session, hls)

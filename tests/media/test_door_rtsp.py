@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 import pytest
@@ -84,10 +85,8 @@ async def test_a_viewer_cannot_set_up_the_hidden_audio_track(
 async def test_window_end_cuts_the_viewer_and_refuses_new_ones(
     harness_factory: HarnessFactory, config_dict: dict[str, Any], camera_url: str, backend: str
 ) -> None:
-    clock = Clock()
-    config_dict["cameras"][0]["source"] = camera_url
-    h = await door_harness(harness_factory, config_dict, camera_url, backend)
-    h.gateway.shares._clock = clock  # the timer and the door read the same moved clock
+    clock = Clock()  # the timer, the door and the city API read the same moved clock
+    h = await door_harness(partial(harness_factory, clock=clock), config_dict, camera_url, backend)
     url, _ = await share_link(h, duration_s=60)
     token = url.rsplit("/", 1)[1]
     viewer = await play(url)

@@ -7,9 +7,8 @@ Checks run in the contract's order, and the first that fails answers: size (413)
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 import voluptuous as vol
@@ -157,7 +156,7 @@ async def _signed(request: web.Request, *, expect_body: bool) -> _Signed | web.R
             body=body,
             agencies=gateway.agencies,
             nonces=gateway.nonces,
-            now=datetime.now(UTC),
+            now=gateway.clock.now(),
         )
     except SignatureError as err:
         await gateway.audit_auth_failure(request, err.reason)
@@ -166,9 +165,7 @@ async def _signed(request: web.Request, *, expect_body: bool) -> _Signed | web.R
             f"Signature refused: {err.detail}.",
             headers={"WWW-Authenticate": 'Signature realm="rtcc_share"'},
         )
-    retry_after = gateway.rate_limiter.hit(
-        agency.id, agency.rate_limit_per_minute, time.monotonic()
-    )
+    retry_after = gateway.rate_limiter.hit(agency.id, agency.rate_limit_per_minute)
     if retry_after:
         return problem(
             429,
@@ -178,7 +175,7 @@ async def _signed(request: web.Request, *, expect_body: bool) -> _Signed | web.R
     return _Signed(agency=agency, body=body)
 
 
-def _request_body(raw_body: bytes) -> dict[str, Any] | web.Response:
+def _request_body(raw_body: bytes, now: datetime) -> dict[str, Any] | web.Response:
     """The validated body of a new request, or the 400 naming each bad field."""
     try:
         raw = parse_json_object(raw_body)
@@ -191,7 +188,6 @@ def _request_body(raw_body: bytes) -> dict[str, Any] | web.Response:
     except vol.Invalid as err:
         params = _invalid_params(err)
         return _bad_request(params, "Invalid fields: " + ", ".join(p["name"] for p in params))
-    now = datetime.now(UTC)
     start = body.get("start")
     if start is not None and not now - timedelta(seconds=60) <= start <= now + timedelta(hours=24):
         reason = "must be no earlier than 60 s ago and no later than 24 h ahead"
@@ -205,7 +201,7 @@ async def post_request(request: web.Request) -> web.StreamResponse:
     signed = await _signed(request, expect_body=True)
     if isinstance(signed, web.StreamResponse):
         return signed
-    body = _request_body(signed.body)
+    body = _request_body(signed.body, gateway.clock.now())
     if isinstance(body, web.Response):
         return body
     try:

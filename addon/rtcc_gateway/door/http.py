@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Final
@@ -21,6 +20,7 @@ from typing import Final
 import aiohttp
 from aiohttp import web
 
+from rtcc_gateway.clock import Steady
 from rtcc_gateway.door.http_target import (
     LIMITS,
     METHODS,
@@ -107,8 +107,11 @@ class HttpDoor:
         admit: HttpAdmit,
         viewers: ViewerRegistry,
         upstream: Callable[[], HttpUpstream | None],
+        *,
+        clock: Steady,
         no_media_s: float = NO_MEDIA_S,
     ) -> None:
+        self._clock = clock
         self.no_media_s = no_media_s  # an MP4 viewer that gets nothing this long: camera lost
         self._admit = admit
         self._viewers = viewers
@@ -277,13 +280,13 @@ class HttpDoor:
             )
             if viewer is None:
                 return _not_found()
-            self._hls[session_id] = _HlsSession(admission.token, viewer, time.monotonic())
+            self._hls[session_id] = _HlsSession(admission.token, viewer, self._clock())
         return web.Response(body=body, headers=answer_headers("index.m3u8"))
 
     async def _hls_file(self, parsed: DoorRequest, upstream: HttpUpstream) -> web.StreamResponse:
         """A playlist, init segment or segment of one of this share's sessions."""
         session = self._hls[parsed.session_id]
-        session.last_seen = time.monotonic()
+        session.last_seen = self._clock()
         query = f"id={parsed.session_id}" + (f"&n={parsed.segment}" if parsed.segment else "")
         path = f"/api/{parsed.file}?{query}"
         body = await self._fetch(upstream, path, parsed.file)
@@ -325,7 +328,7 @@ class HttpDoor:
         """HLS has no connection to close: a session that stops fetching has left."""
         while True:
             await asyncio.sleep(HLS_IDLE_S / 3)
-            now = time.monotonic()
+            now = self._clock()
             for session_id, session in list(self._hls.items()):
                 if now - session.last_seen > HLS_IDLE_S:
                     del self._hls[session_id]

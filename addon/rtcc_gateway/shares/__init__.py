@@ -8,7 +8,7 @@ from rtcc_gateway.shares.book import (
     RequestState,
     TooManyPendingError,
 )
-from rtcc_gateway.shares.manager import ShareManager, utc_now
+from rtcc_gateway.shares.manager import ShareManager
 from rtcc_gateway.shares.status import ShareStatus, request_status
 
 __all__ = [
@@ -21,5 +21,4 @@ __all__ = [
     "ShareStatus",
     "TooManyPendingError",
     "request_status",
-    "utc_now",
 ]

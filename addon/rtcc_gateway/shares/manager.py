@@ -12,11 +12,12 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator, Mapping
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from rtcc_gateway.audit import AuditLog
+from rtcc_gateway.clock import WallClock, utc_now
 from rtcc_gateway.config import Agency, Camera, Policy
 from rtcc_gateway.events import EventBus
 from rtcc_gateway.policy import OwnerState, Reason, decide
@@ -58,11 +59,6 @@ _LOGGER = logging.getLogger(__name__)
 CITY_SEES_ENDED: Final = timedelta(days=7)  # the city may read an ended request this long
 
 
-def utc_now() -> datetime:
-    """The gateway's clock."""
-    return datetime.now(UTC)
-
-
 class ShareManager:
     """Every request and share, the owner's policy in force, and the timer that ends shares."""
 
@@ -79,7 +75,7 @@ class ShareManager:
         rtsp_base_url: str,
         http_links: bool,
         guard: StorageGuard,
-        clock: Callable[[], datetime] = utc_now,
+        clock: WallClock = utc_now,
     ) -> None:
         self._store = store
         self._audit = audit

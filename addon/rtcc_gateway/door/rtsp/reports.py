@@ -6,6 +6,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
+from rtcc_gateway.clock import Steady
+
 # The owner's audit log: append one record of this kind with this detail.
 type Report = Callable[[str, dict[str, Any]], Awaitable[None]]
 
@@ -15,7 +17,7 @@ PER_MINUTE: Final = 30  # records per key (a share's violations) per minute; the
 class Reports:
     """Writes door records through `sink`, at most `per_minute` a minute for each key."""
 
-    def __init__(self, sink: Report | None, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, sink: Report | None, *, clock: Steady = time.monotonic) -> None:
         self._sink = sink
         self._clock = clock
         self._windows: dict[str, tuple[float, int]] = {}  # key -> (window start, records)

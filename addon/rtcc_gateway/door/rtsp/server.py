@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+import time
 
+from rtcc_gateway.clock import Steady
 from rtcc_gateway.door.rtsp.connection import REQUEST_TIMEOUT_S, Admission, Admit, Connection
 from rtcc_gateway.door.rtsp.reports import Report, Reports
 from rtcc_gateway.door.rtsp.upstream import CameraError
@@ -35,6 +37,8 @@ class RtspDoor:
         viewers: ViewerRegistry | None = None,
         report: Report | None = None,
         no_media_s: float = NO_MEDIA_S,
+        *,
+        clock: Steady = time.monotonic,
     ) -> None:
         self._max_header = max_header_bytes
         # How long a playing viewer may get no media before the camera counts as lost; read for
@@ -42,7 +46,7 @@ class RtspDoor:
         self.no_media_s = no_media_s
         self.admit = admit
         self.viewers = viewers
-        self.reports = Reports(report)
+        self.reports = Reports(report, clock=clock)
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
 
