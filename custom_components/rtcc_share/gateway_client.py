@@ -7,7 +7,8 @@ carries every call.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -161,27 +162,34 @@ class GatewayClient:
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._token}"}
 
-    async def _ws_connect(self, path: str) -> aiohttp.ClientWebSocketResponse:
+    @contextmanager
+    def _transport_errors(self, what: str) -> Iterator[None]:
+        """Turn aiohttp's failures into the client's: unreachable, or a broken answer to `what`."""
         try:
-            return await self._session.ws_connect(
-                self._base + path,
-                headers=self._headers,
-                heartbeat=WS_HEARTBEAT_S,  # notices a gateway that vanished without a FIN
-                timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=5),
-            )
-        except aiohttp.WSServerHandshakeError as err:
-            if err.status == 401:  # noqa: PLR2004
-                raise GatewayAuthError("the gateway refused the owner token") from None
-            raise GatewayResponseError(f"GET {path} answered HTTP {err.status}") from None
+            yield
         except (aiohttp.ClientConnectionError, TimeoutError) as err:
             raise GatewayConnectionError(
                 f"cannot reach the gateway at {self._base}: {err.__class__.__name__}"
             ) from None
         except aiohttp.ClientError as err:
-            raise GatewayResponseError(f"GET {path} failed: {err.__class__.__name__}") from None
+            raise GatewayResponseError(f"{what} failed: {err.__class__.__name__}") from None
+
+    async def _ws_connect(self, path: str) -> aiohttp.ClientWebSocketResponse:
+        with self._transport_errors(f"GET {path}"):
+            try:
+                return await self._session.ws_connect(
+                    self._base + path,
+                    headers=self._headers,
+                    heartbeat=WS_HEARTBEAT_S,  # notices a gateway that vanished without a FIN
+                    timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=5),
+                )
+            except aiohttp.WSServerHandshakeError as err:
+                if err.status == 401:  # noqa: PLR2004
+                    raise GatewayAuthError("the gateway refused the owner token") from None
+                raise GatewayResponseError(f"GET {path} answered HTTP {err.status}") from None
 
     async def _request(self, method: str, path: str, json: Any = None) -> Any:
-        try:
+        with self._transport_errors(f"{method} {path}"):
             async with self._session.request(
                 method, self._base + path, json=json, headers=self._headers, timeout=self._timeout
             ) as resp:
@@ -203,14 +211,6 @@ class GatewayClient:
                     return await resp.json(content_type=None)
                 except ValueError:
                     raise GatewayResponseError(f"{method} {path} did not answer JSON") from None
-        except (aiohttp.ClientConnectionError, TimeoutError) as err:
-            raise GatewayConnectionError(
-                f"cannot reach the gateway at {self._base}: {err.__class__.__name__}"
-            ) from None
-        except aiohttp.ClientError as err:
-            raise GatewayResponseError(
-                f"{method} {path} failed: {err.__class__.__name__}"
-            ) from None
 
     async def get_info(self) -> GatewayInfo:
         """Identify the gateway; checks the token at the same time."""
