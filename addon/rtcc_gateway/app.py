@@ -96,7 +96,7 @@ class Gateway:
             clock=self.clock.now,
             storage_error=self._storage_error,
         )
-        self.viewers = ViewerRegistry(self._viewer_records.record)
+        self.viewers = ViewerRegistry(self._viewer_records.record, now=self.clock.now)
         # Late-bound: the shares open at start; the restreamer is chosen then (tests may swap it).
         gate = DoorGate(
             shares=lambda: self.shares, restreamer=lambda: self.restreamer, viewers=self.viewers
@@ -148,8 +148,12 @@ class Gateway:
         return ["rtsp"] if self.restreamer.name == "direct" else ["rtsp", "mp4", "hls"]
 
     def owner_state(self) -> dict[str, object]:
-        """GET /api/v1/state."""
-        return self.shares.owner_state(viewers=self.viewers.counts())
+        """GET /api/v1/state; each share with its viewers now (since when, via which format)."""
+        state = self.shares.owner_state(viewers=self.viewers.counts())
+        viewers_now = self.viewers.by_share()
+        for share in state["shares"]:
+            share["viewers_now"] = viewers_now.get(share["share_id"], [])
+        return state
 
     def transparency(self) -> dict[str, object]:
         """GET /api/v1/transparency."""

@@ -10,6 +10,12 @@ from typing import Any
 from rtcc_gateway import __version__
 from rtcc_gateway.limits import MAX_AUDIT_PAGE
 from rtcc_gateway.openapi_city import city_document
+from rtcc_gateway.openapi_owner_parts import (
+    EVENT_REPLAY,
+    EVENTS_PARAMETERS,
+    EVENTS_SUMMARY,
+    VIEWERS_NOW,
+)
 from rtcc_gateway.openapi_parts import (
     CAMERA,
     LOCATION,
@@ -173,12 +179,12 @@ def owner_document() -> dict[str, Any]:
             },
             "/api/v1/events": {
                 "get": op(
-                    "WebSocket: one JSON object per event (seq, ts, type, ...); types: "
-                    "request_received, request_decided, share_started, share_ended, "
-                    "viewer_connected, viewer_disconnected, policy_stale, audit_head, "
-                    "storage_failed (the data folder cannot be written: every share is cut, "
-                    "none starts) and storage_recovered",
-                    {"101": {"description": "Switching to WebSocket."}},
+                    EVENTS_SUMMARY,
+                    {
+                        "101": {"description": "Switching to WebSocket."},
+                        "200": json_response("The held events after the cursor.", "EventReplay"),
+                    },
+                    parameters=EVENTS_PARAMETERS,
                 )
             },
         },
@@ -273,7 +279,9 @@ def owner_document() -> dict[str, Any]:
                                     "starts_at",
                                     "ends_at",
                                     "viewers",
+                                    "viewers_now",
                                 ],
+                                "properties": {"viewers_now": VIEWERS_NOW},
                                 "not": {
                                     "anyOf": [{"required": ["token"]}, {"required": ["links"]}]
                                 },
@@ -285,6 +293,7 @@ def owner_document() -> dict[str, Any]:
                         "lease_ends_at": NULLABLE_TIME,
                     },
                 },
+                "EventReplay": EVENT_REPLAY,
                 "AuditRecord": {
                     "type": "object",
                     "required": ["seq", "ts", "kind", "detail", "prev_hash", "hash"],

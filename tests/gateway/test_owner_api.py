@@ -344,3 +344,87 @@ async def test_event_stream_carries_what_automations_need(
     text = json.dumps(events)
     assert "links" not in text
     assert "rtsp://" not in text
+
+
+async def test_events_after_a_cursor_are_replayed_over_http_and_the_websocket(
+    harness_factory: HarnessFactory, config_dict: dict[str, Any]
+) -> None:
+    h = await harness_factory(sharing_config(config_dict))  # approval: ask
+    first = await h.city.call("POST", "/api/v1/requests", incident())
+    everything = (await h.owner.call("GET", "/api/v1/events?after=0")).body
+    assert everything["gap"] is False
+    received = [e for e in everything["events"] if e["type"] == "request_received"]
+    assert [e["request_id"] for e in received] == [first.body["request_id"]]
+    cursor, stream = everything["seq"], everything["stream"]
+    second = await h.city.call("POST", "/api/v1/requests", incident(incident_id="JPD-2"))
+    later = (await h.owner.call("GET", f"/api/v1/events?after={cursor}&stream={stream}")).body
+    assert later["gap"] is False
+    assert all(e["seq"] > cursor for e in later["events"])
+    assert [e["request_id"] for e in later["events"] if e["type"] == "request_received"] == [
+        second.body["request_id"]
+    ]
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(
+            f"{h.owner.url}/api/v1/events?after={cursor}&stream={stream}",
+            headers={"Authorization": f"Bearer {OWNER_TOKEN}"},
+        ) as ws,
+    ):
+        hello = await ws.receive_json()
+        assert hello == {
+            "type": "replay",
+            "stream": stream,
+            "seq": later["seq"],
+            "gap": False,
+            "replayed": len(later["events"]),
+        }
+        replayed = [await ws.receive_json() for _ in range(hello["replayed"])]
+        assert replayed == later["events"]
+        await h.owner.call("POST", "/api/v1/pause")
+        live = await ws.receive_json()
+        assert live["seq"] == later["seq"] + 1, "live events follow the replay, none missed"
+
+
+async def test_a_cursor_of_another_run_answers_gap(
+    harness_factory: HarnessFactory, config_dict: dict[str, Any]
+) -> None:
+    h = await harness_factory(config_dict)
+    answer = (await h.owner.call("GET", "/api/v1/events?after=3&stream=evs_anotherrun")).body
+    assert answer["gap"] is True
+    assert answer["stream"] != "evs_anotherrun"
+
+
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [
+        ("after=%D9%A7", "after"),  # an Arabic-Indic 7
+        ("after=-1", "after"),
+        ("after=1.0", "after"),
+        ("after=", "after"),
+        ("after=+1", "after"),
+        ("after=%C2%B2", "after"),  # a superscript 2
+        ("after=99999999999999999999", "after"),
+        ("after=1&stream=", "stream"),
+        ("after=1&stream=evs_%0A", "stream"),
+        ("after=1&stream=not-a-stream", "stream"),
+        ("stream=evs_abc", "after"),
+        ("", "after"),  # a plain GET without a cursor is no WebSocket either
+    ],
+)
+async def test_a_bad_events_cursor_is_a_400_naming_the_field(
+    harness_factory: HarnessFactory, config_dict: dict[str, Any], query: str, name: str
+) -> None:
+    h = await harness_factory(config_dict)
+    answer = await h.owner.call("GET", f"/api/v1/events?{query}")
+    assert answer.status == 400
+    assert answer.problem_names == [name]
+
+
+async def test_state_lists_each_shares_viewers_now(
+    harness_factory: HarnessFactory, config_dict: dict[str, Any]
+) -> None:
+    h = await harness_factory(sharing_config(config_dict, approval="auto"))
+    await h.city.call("POST", "/api/v1/requests", incident())
+    state = (await h.owner.call("GET", "/api/v1/state")).body  # checked against the document
+    (share,) = state["shares"]
+    assert (share["viewers"], share["viewers_now"]) == (0, [])

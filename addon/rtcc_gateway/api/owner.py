@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import re
 from datetime import datetime
 from typing import Any, Final
 
@@ -274,12 +275,38 @@ async def get_transparency(request: web.Request) -> web.Response:
     return web.json_response(request.app[OWNER_KEY].transparency())
 
 
-async def get_events(request: web.Request) -> web.WebSocketResponse:
-    """GET /api/v1/events: one JSON object per event, until either side closes."""
+_STREAM_ID: Final = re.compile(r"evs_[A-Za-z0-9_-]{1,32}")
+
+
+def _cursor(request: web.Request) -> tuple[int, str | None] | None:
+    """The cursor `after=SEQ` (and `stream=ID`) asks to replay from; None without `after`."""
+    stream = request.query.get("stream")
+    if stream is not None and not _STREAM_ID.fullmatch(stream):
+        raise ProblemRaised(_invalid(["stream: expected a stream id as given by this gateway"]))
+    if "after" not in request.query:
+        if stream is not None:
+            raise ProblemRaised(_invalid(["after: required with stream"]))
+        return None
+    return _int_query(request, "after", 0, MAX_AUDIT_SEQ), stream
+
+
+async def get_events(request: web.Request) -> web.StreamResponse:
+    """GET /api/v1/events: the event WebSocket, or (plain GET with `after`) the held events.
+
+    Over the WebSocket, `after` first sends a `replay` message, then the events held after the
+    cursor, then live ones.
+    """
     gateway = request.app[OWNER_KEY]
+    cursor = _cursor(request)
     ws = web.WebSocketResponse(heartbeat=WS_HEARTBEAT_S, max_msg_size=4096)
+    if not ws.can_prepare(request).ok:
+        if cursor is None:
+            raise ProblemRaised(_invalid(["after: required unless the request opens a WebSocket"]))
+        replay = gateway.events.replay(*cursor)
+        return web.json_response({**replay.hello(), "events": replay.events})
     await ws.prepare(request)
-    queue = gateway.events.subscribe()
+    # Replay and subscribe with no await in between: nothing missed, nothing twice.
+    queue = gateway.events.subscribe(None if cursor is None else gateway.events.replay(*cursor))
     gateway.websockets.add(ws)
 
     async def pump() -> None:

@@ -13,7 +13,10 @@ import secrets
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Final
+
+from rtcc_gateway.store_rows import iso
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -36,7 +39,8 @@ class Viewer:
     request_id: str
     remote: str
     kind: str  # rtsp | mp4 | hls
-    started: float
+    started: float  # monotonic, for durations
+    connected_at: datetime  # the gateway's clock, for the owner to read
     close: Callable[[], None]
     bytes_out: int = 0
     recorded: asyncio.Task[None] | None = None
@@ -45,8 +49,11 @@ class Viewer:
 class ViewerRegistry:
     """Live viewers per share token, with totals for the transparency report."""
 
-    def __init__(self, notify: Notify) -> None:
+    def __init__(
+        self, notify: Notify, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
         self._notify = notify
+        self._now = now  # the gateway's wall clock: when a viewer connected
         self._live: dict[str, dict[str, Viewer]] = {}
         self._cut: set[str] = set()
         self.totals: dict[str, tuple[int, float]] = {}  # token -> (viewers ever, seconds watched)
@@ -62,6 +69,20 @@ class ViewerRegistry:
         out = {token: total[1] for token, total in self.totals.items()}
         for token, viewers in self._live.items():
             out[token] = out.get(token, 0.0) + sum(now - v.started for v in viewers.values())
+        return out
+
+    def by_share(self) -> dict[str, list[dict[str, str]]]:
+        """Viewers now per share id, oldest first: id, since when (ISO 8601 UTC) and via what."""
+        out: dict[str, list[dict[str, str]]] = {}
+        for viewers in self._live.values():
+            for viewer in sorted(viewers.values(), key=lambda v: v.started):
+                out.setdefault(viewer.share_id, []).append(
+                    {
+                        "viewer_id": viewer.id,
+                        "connected_at": iso(viewer.connected_at) or "",
+                        "via": viewer.kind,
+                    }
+                )
         return out
 
     def ever(self) -> dict[str, int]:
@@ -95,6 +116,7 @@ class ViewerRegistry:
             remote=remote,
             kind=kind,
             started=time.monotonic(),
+            connected_at=self._now(),
             close=close,
         )
         self._live.setdefault(token, {})[viewer.id] = viewer
