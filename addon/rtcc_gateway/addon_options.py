@@ -29,7 +29,8 @@ from typing import Any, Final
 import voluptuous as vol
 import yaml
 
-from rtcc_gateway.config import ConfigError, parse_config, problems_of
+from rtcc_gateway.config import ConfigError, parse_config
+from rtcc_gateway.validators import problems_of
 
 EXIT_OK: Final = 0
 EXIT_BAD_INPUT: Final = 2

@@ -20,16 +20,11 @@ from rtcc_gateway.config_schema import (
     CAMERA_SCHEMA,
     CAMERAS_SCHEMA,
     CONFIG_SCHEMA,
-    ID_PATTERN,
-    ISO_TIME_RULE,
     LOCATION_SCHEMA,
     MAX_PORT,
     MIN_TOKEN_LENGTH,
     PLACEHOLDER_TOKENS,
     POLICY_SCHEMA,
-    format_path,
-    parse_instant,
-    problems_of,
 )
 from rtcc_gateway.config_types import (
     DAYS,
@@ -46,6 +41,7 @@ from rtcc_gateway.config_types import (
     RestreamerChoice,
     TlsConfig,
 )
+from rtcc_gateway.validators import problems_of
 
 __all__ = [
     "AGENCY_SCHEMA",
@@ -53,8 +49,6 @@ __all__ = [
     "CAMERA_SCHEMA",
     "CONFIG_SCHEMA",
     "DAYS",
-    "ID_PATTERN",
-    "ISO_TIME_RULE",
     "LOCATION_SCHEMA",
     "MAX_PORT",
     "MIN_TOKEN_LENGTH",
@@ -75,12 +69,9 @@ __all__ = [
     "build_cameras",
     "build_policy",
     "camera_to_dict",
-    "format_path",
     "load_config",
     "parse_config",
-    "parse_instant",
     "policy_to_dict",
-    "problems_of",
     "warnings_of",
 ]
 

@@ -1,4 +1,6 @@
-"""The configuration's schema: validators, the voluptuous schemas and their error messages.
+"""The configuration's schema: the rules only a configuration has, and the voluptuous schemas.
+
+The rules every input shares (ids, numbers, text, times) and the error messages are validators.py's.
 
 The same policy and camera schemas validate what the integration pushes over the owner API, so a
 file and a push can never disagree about what is valid.
@@ -8,8 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
-from datetime import UTC, datetime, time
+from datetime import datetime
 from typing import Any, Final, cast
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -29,13 +30,19 @@ from rtcc_gateway.limits import (
     SHARE_MAX_S,
     SHARE_MIN_S,
 )
+from rtcc_gateway.validators import (
+    OFFSET_RULE,
+    boolean,
+    identifier,
+    instant,
+    integer,
+    number,
+    text,
+    time_of_day,
+)
 
-ID_PATTERN: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # always fullmatch()
 MIN_TOKEN_LENGTH: Final = 16
 MAX_PORT: Final = 65535
-# Controls and bidirectional overrides have no place in a label or a name (they reach the city's
-# camera list, the owner's events and Home Assistant).
-_CONTROL_CHARS: Final = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 PLACEHOLDER_TOKENS: Final = frozenset({"change-me", "changeme", "secret", "token"})
 
 
@@ -81,54 +88,6 @@ def _port(value: Any) -> int:
     return value
 
 
-def _int_range(low: int, high: int | None = None) -> vol.Schema:
-    def check(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise vol.Invalid("expected an integer")
-        if value < low or (high is not None and value > high):
-            bound = f"from {low} to {high}" if high is not None else f"of at least {low}"
-            raise vol.Invalid(f"expected an integer {bound}")
-        return value
-
-    return vol.Schema(check)
-
-
-def _float_range(low: float, high: float) -> vol.Schema:
-    def check(value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise vol.Invalid("expected a number")
-        if not low <= value <= high:
-            raise vol.Invalid(f"expected a number from {low:g} to {high:g}")
-        return float(value)
-
-    return vol.Schema(check)
-
-
-def _bool(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise vol.Invalid("expected true or false")
-    return value
-
-
-def _text(max_len: int) -> vol.Schema:
-    def check(value: Any) -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise vol.Invalid("expected a non-empty string")
-        if len(value) > max_len:
-            raise vol.Invalid(f"must be at most {max_len} characters")
-        if _CONTROL_CHARS.search(value):
-            raise vol.Invalid("must not contain control or bidirectional-control characters")
-        return value
-
-    return vol.Schema(check)
-
-
-def _identifier(value: Any) -> str:
-    if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
-        raise vol.Invalid("expected 1-64 of a-z, 0-9, '_' and '-', starting with a letter or digit")
-    return value
-
-
 def _token(value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise vol.Invalid("expected a bearer token string")
@@ -161,48 +120,17 @@ def _timezone(value: Any) -> str:
     return value
 
 
-ISO_TIME_RULE: Final = "expected an ISO 8601 time such as 2026-11-26T20:00:00Z"
-
-
-def parse_instant(value: Any) -> datetime:
-    """An ISO 8601 time with an offset, in UTC; vol.Invalid naming the rule otherwise.
-
-    ASCII only, and within the years 1-9999 once in UTC (`0001-01-01T00:00:00+14:00` is not).
-    """
-    if not isinstance(value, str) or not value.isascii():
-        raise vol.Invalid(ISO_TIME_RULE)
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise vol.Invalid(ISO_TIME_RULE) from None
-    if parsed.tzinfo is None:
-        raise vol.Invalid("must include a timezone offset (e.g. Z or -06:00)")
-    try:
-        return parsed.astimezone(UTC)
-    except OverflowError:
-        raise vol.Invalid("must lie between the years 1 and 9999 in UTC") from None
-
-
 def _aware_datetime(value: Any) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            raise vol.Invalid("must include a timezone offset (e.g. Z or -06:00)")
+            raise vol.Invalid(OFFSET_RULE)
         return value
     if not isinstance(value, str):
         raise vol.Invalid("expected an ISO 8601 time or null")
-    parse_instant(value)  # the checks; the owner's own offset is kept for display
+    instant(value)  # the checks; the owner's own offset is kept for display
     return datetime.fromisoformat(value)
-
-
-def _clock(value: Any) -> time:
-    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{2}:[0-9]{2}", value):
-        raise vol.Invalid("expected a time of day as HH:MM")
-    hour, minute = int(value[:2]), int(value[3:])
-    if hour > 23 or minute > 59:  # noqa: PLR2004
-        raise vol.Invalid("expected a time of day from 00:00 to 23:59")
-    return time(hour, minute)
 
 
 def _days(value: Any) -> tuple[str, ...]:
@@ -240,40 +168,44 @@ def _unique_ids(kind: str) -> Any:
 
 
 _WINDOW_SCHEMA = vol.Schema(
-    {vol.Required("days"): _days, vol.Required("start"): _clock, vol.Required("end"): _clock}
+    {
+        vol.Required("days"): _days,
+        vol.Required("start"): time_of_day,
+        vol.Required("end"): time_of_day,
+    }
 )
 
 LOCATION_SCHEMA = vol.Schema(
-    {vol.Required("lat"): _float_range(-90, 90), vol.Required("lon"): _float_range(-180, 180)}
+    {vol.Required("lat"): number(-90, 90), vol.Required("lon"): number(-180, 180)}
 )
 
 POLICY_SCHEMA = vol.Schema(
     {
         vol.Required("timezone"): _timezone,
-        vol.Optional("paused", default=False): _bool,
+        vol.Optional("paused", default=False): boolean,
         vol.Optional("paused_until", default=None): _aware_datetime,
         vol.Optional("privacy_windows", default=list): vol.All(list, [_window]),
-        vol.Optional("approval_timeout_s", default=600): _int_range(
+        vol.Optional("approval_timeout_s", default=600): integer(
             APPROVAL_TIMEOUT_MIN_S, APPROVAL_TIMEOUT_MAX_S
         ),
-        vol.Optional("owner_lease_s", default=900): _int_range(0, MAX_LEASE_S),
+        vol.Optional("owner_lease_s", default=900): integer(0, MAX_LEASE_S),
     }
 )
 
 CAMERA_SCHEMA = vol.Schema(
     {
-        vol.Required("id"): _identifier,
-        vol.Required("label"): _text(CAMERA_LABEL_MAX_CHARS),
+        vol.Required("id"): identifier,
+        vol.Required("label"): text(CAMERA_LABEL_MAX_CHARS),
         vol.Required("source"): _camera_source,
         vol.Required("location"): LOCATION_SCHEMA,
-        vol.Optional("consent", default=False): _bool,
+        vol.Optional("consent", default=False): boolean,
         vol.Optional("approval", default="ask"): vol.In(
             ["ask", "auto"], msg="expected 'ask' or 'auto'"
         ),
-        vol.Optional("max_duration_s", default=CAMERA_DEFAULT_MAX_S): _int_range(
+        vol.Optional("max_duration_s", default=CAMERA_DEFAULT_MAX_S): integer(
             SHARE_MIN_S, SHARE_MAX_S
         ),
-        vol.Optional("share_audio", default=False): _bool,
+        vol.Optional("share_audio", default=False): boolean,
     }
 )
 
@@ -281,10 +213,10 @@ CAMERAS_SCHEMA = vol.All(vol.Schema([CAMERA_SCHEMA]), _unique_ids("camera"))
 
 AGENCY_SCHEMA = vol.Schema(
     {
-        vol.Required("id"): _identifier,
-        vol.Required("name"): _text(200),
+        vol.Required("id"): identifier,
+        vol.Required("name"): text(200),
         vol.Required("public_key"): _public_key,
-        vol.Optional("rate_limit_per_minute", default=30): _int_range(1, 100000),
+        vol.Optional("rate_limit_per_minute", default=30): integer(1, 100000),
     }
 )
 
@@ -299,18 +231,18 @@ CONFIG_SCHEMA = vol.Schema(
             vol.Optional("tls", default=None): vol.Any(
                 None, {vol.Required("cert"): str, vol.Required("key"): str}
             ),
-            vol.Optional("insecure_http", default=False): _bool,
+            vol.Optional("insecure_http", default=False): boolean,
         },
         vol.Required("owner"): {
             vol.Optional("host", default="127.0.0.1"): _host,
             vol.Optional("port", default=8099): _port,
             vol.Required("token"): _token,
         },
-        vol.Optional("data_dir", default="/data"): _text(4096),
+        vol.Optional("data_dir", default="/data"): text(4096),
         vol.Optional("restreamer", default="auto"): vol.In(
             ["auto", "go2rtc", "direct"], msg="expected 'auto', 'go2rtc' or 'direct'"
         ),
-        vol.Optional("go2rtc_bin", default=None): vol.Any(None, _text(4096)),
+        vol.Optional("go2rtc_bin", default=None): vol.Any(None, text(4096)),
         vol.Optional("agencies", default=list): vol.All(
             vol.Schema([AGENCY_SCHEMA]), _unique_ids("agency")
         ),
@@ -318,40 +250,3 @@ CONFIG_SCHEMA = vol.Schema(
         vol.Optional("cameras", default=list): CAMERAS_SCHEMA,
     }
 )
-
-
-# --- error formatting --------------------------------------------------------------------------
-
-
-def format_path(path: list[Any]) -> str:
-    """Render a voluptuous path as `cameras[0].source`."""
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            key = str(part.schema if isinstance(part, vol.Marker) else part)
-            out += f".{key}" if out else key
-    return out or "(top level)"
-
-
-def _message(error: vol.Invalid) -> str:
-    msg = error.error_message
-    # Voluptuous says "not a valid option" for an extra key inside a list item; every vol.In here
-    # carries its own message, so both phrasings mean an unknown field.
-    if msg in ("extra keys not allowed", "not a valid option"):
-        return "unknown field"
-    if msg == "required key not provided":
-        return "required field is missing"
-    if msg.startswith("expected dict"):
-        return "expected a mapping"
-    if msg.startswith("expected list"):
-        return "expected a list"
-    return msg
-
-
-def problems_of(error: vol.Invalid) -> list[str]:
-    """One `field.path: what is wrong` line per problem, in a stable order."""
-    errors = error.errors if isinstance(error, vol.MultipleInvalid) else [error]
-    lines = {f"{format_path(e.path)}: {_message(e)}" for e in errors}
-    return sorted(lines)

@@ -6,7 +6,6 @@ Checks run in the contract's order, and the first that fails answers: size (413)
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -14,14 +13,8 @@ from typing import Any, Final
 import voluptuous as vol
 from aiohttp import web
 
-from rtcc_gateway.api.validate import (
-    BodyError,
-    ascii_int,
-    forbidden_text,
-    parse_json_object,
-    safe_name,
-)
-from rtcc_gateway.config import Agency, format_path, parse_instant
+from rtcc_gateway.api.validate import BodyError, forbidden_text, parse_json_object, safe_name
+from rtcc_gateway.config import Agency
 from rtcc_gateway.context import CITY_KEY
 from rtcc_gateway.limits import (
     CITY_MAX_BODY,
@@ -36,91 +29,39 @@ from rtcc_gateway.openapi import city_document
 from rtcc_gateway.problems import problem
 from rtcc_gateway.shares import NotFoundError, TooManyPendingError
 from rtcc_gateway.signatures import SignatureError, verify_request
-
-_INCIDENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")  # always fullmatch(): `$` lets "\n" in
-
-
-def _text(max_len: int) -> Any:
-    def check(value: Any) -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise vol.Invalid("must be a non-empty string")
-        if len(value) > max_len:
-            raise vol.Invalid(f"must be at most {max_len} characters")
-        return value
-
-    return check
-
-
-def _incident_id(value: Any) -> str:
-    if not isinstance(value, str) or not _INCIDENT_ID.fullmatch(value):
-        raise vol.Invalid("must be 1-64 characters of A-Z, a-z, 0-9, '.', '_', ':' and '-'")
-    return value
-
-
-def _number(low: float, high: float) -> Any:
-    def check(value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise vol.Invalid("must be a number")
-        if not low <= value <= high:
-            raise vol.Invalid(f"must be from {low:g} to {high:g}")
-        return float(value)
-
-    return check
-
-
-def _integer(low: int, high: int) -> Any:
-    def check(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise vol.Invalid("must be an integer")
-        if not low <= value <= high:
-            raise vol.Invalid(f"must be from {low} to {high}")
-        return value
-
-    return check
-
-
-def _camera_ids(value: Any) -> list[str]:
-    if not isinstance(value, list) or not value:
-        raise vol.Invalid("must be a non-empty list of camera ids")
-    if len(value) > 100:  # noqa: PLR2004
-        raise vol.Invalid("must list at most 100 cameras")
-    if not all(isinstance(v, str) and 0 < len(v) <= 64 for v in value):  # noqa: PLR2004
-        raise vol.Invalid("each camera id must be a string of 1-64 characters")
-    return list(dict.fromkeys(value))
-
-
-def _instant(value: Any) -> datetime:
-    return parse_instant(value)
-
+from rtcc_gateway.validators import (
+    camera_ids,
+    incident_id,
+    instant,
+    integer,
+    number,
+    problems_of,
+    query_int,
+    text,
+)
 
 REQUEST_SCHEMA: Final = vol.Schema(
     {
-        vol.Required("incident_id"): _incident_id,
-        vol.Required("offense"): _text(OFFENSE_MAX_CHARS),
-        vol.Required("reason"): _text(REASON_MAX_CHARS),
+        vol.Required("incident_id"): incident_id,
+        vol.Required("offense"): text(OFFENSE_MAX_CHARS),
+        vol.Required("reason"): text(REASON_MAX_CHARS),
         vol.Required("location"): vol.Schema(
-            {vol.Required("lat"): _number(-90, 90), vol.Required("lon"): _number(-180, 180)}
+            {vol.Required("lat"): number(-90, 90), vol.Required("lon"): number(-180, 180)}
         ),
-        vol.Optional("radius_m", default=300): _integer(1, RADIUS_MAX_M),
-        vol.Optional("camera_ids"): _camera_ids,
-        vol.Optional("start"): _instant,
-        vol.Optional("duration_s"): _integer(SHARE_MIN_S, SHARE_MAX_S),
+        vol.Optional("radius_m", default=300): integer(1, RADIUS_MAX_M),
+        vol.Optional("camera_ids"): camera_ids,
+        vol.Optional("start"): instant,
+        vol.Optional("duration_s"): integer(SHARE_MIN_S, SHARE_MAX_S),
     }
 )
 
 
 def _invalid_params(err: vol.Invalid) -> list[dict[str, str]]:
-    errors = err.errors if isinstance(err, vol.MultipleInvalid) else [err]
+    """invalid_params naming each bad field once, with the first rule it broke."""
     out: dict[str, str] = {}
-    for e in errors:
-        reason = e.error_message
-        if reason in ("extra keys not allowed", "not a valid option"):
-            reason = "unknown field"
-        elif reason == "required key not provided":
-            reason = "required field is missing"
-        elif reason.startswith("expected dict"):
-            reason = "must be an object"
-        out.setdefault(safe_name(format_path(e.path)), reason)
+    for line in problems_of(err):
+        name, _, rule = line.partition(": ")
+        out.setdefault(safe_name(name), rule)
     return [{"name": name, "reason": reason} for name, reason in sorted(out.items())]
 
 
@@ -227,12 +168,11 @@ async def get_request(request: web.Request) -> web.StreamResponse:
     wait_raw = request.query.get("wait")
     wait = 0
     if wait_raw is not None:
-        # ASCII digits only: str.isdigit() takes "²" (int() then fails) and other scripts digits.
-        parsed = ascii_int(wait_raw)
-        if parsed is None or not 1 <= parsed <= MAX_WAIT_S:
-            reason = f"must be an integer from 1 to {MAX_WAIT_S} in ASCII digits"
+        try:
+            wait = query_int(wait_raw, 1, MAX_WAIT_S)
+        except vol.Invalid as err:
+            reason = err.error_message
             return _bad_request([{"name": "wait", "reason": reason}], "Invalid fields: wait")
-        wait = parsed
     try:
         state = await gateway.shares.request_for(request.match_info["request_id"], signed.agency.id)
     except NotFoundError:

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import hmac
 import re
-from datetime import datetime
 from typing import Any, Final
 
 import voluptuous as vol
@@ -14,7 +13,7 @@ from aiohttp import WSMsgType, web
 from aiohttp.typedefs import Handler
 
 from rtcc_gateway import __version__
-from rtcc_gateway.api.validate import BodyError, ascii_int, parse_json_object, safe_name
+from rtcc_gateway.api.validate import BodyError, parse_json_object, safe_name
 from rtcc_gateway.audit import AuditError
 from rtcc_gateway.audit_chain import head_json, parse_head
 from rtcc_gateway.config import (
@@ -22,14 +21,13 @@ from rtcc_gateway.config import (
     POLICY_SCHEMA,
     build_cameras,
     build_policy,
-    parse_instant,
-    problems_of,
 )
 from rtcc_gateway.context import OWNER_KEY
 from rtcc_gateway.limits import MAX_AUDIT_PAGE
 from rtcc_gateway.openapi import owner_document
 from rtcc_gateway.problems import ProblemRaised, problem
 from rtcc_gateway.shares import NotFoundError, NothingPendingError
+from rtcc_gateway.validators import camera_id, camera_ids, instant, problems_of, query_int
 
 NOTHING_PENDING: Final = "Nothing of this request waits for a decision: decided already, or ended."
 MAX_AUDIT_SEQ: Final = 2**62  # SQLite integers are 64-bit
@@ -87,27 +85,9 @@ async def _json_body(request: web.Request, *, optional: bool) -> Any:
         ) from None
 
 
-def _camera_id(value: Any) -> str:
-    if not isinstance(value, str) or not 0 < len(value) <= 64:  # noqa: PLR2004
-        raise vol.Invalid("expected a camera id (a string of 1-64 characters)")
-    return value
-
-
-def _camera_ids(value: Any) -> list[str]:
-    if not isinstance(value, list) or not value or len(value) > 100:  # noqa: PLR2004
-        raise vol.Invalid("expected a list of 1-100 camera ids")
-    return [_camera_id(v) for v in value]
-
-
-_CAMERA_IDS_BODY: Final = vol.Schema({vol.Optional("camera_ids"): _camera_ids})
-_REVOKE_BODY: Final = vol.Schema({vol.Optional("camera_id"): _camera_id})
-
-
-def _until(value: Any) -> datetime:
-    return parse_instant(value)
-
-
-_PAUSE_BODY: Final = vol.Schema({vol.Optional("until"): vol.Any(None, _until)})
+_CAMERA_IDS_BODY: Final = vol.Schema({vol.Optional("camera_ids"): camera_ids})
+_REVOKE_BODY: Final = vol.Schema({vol.Optional("camera_id"): camera_id})
+_PAUSE_BODY: Final = vol.Schema({vol.Optional("until"): vol.Any(None, instant)})
 
 
 def _validate(schema: vol.Schema, data: Any) -> Any:
@@ -226,13 +206,10 @@ def _int_query(request: web.Request, name: str, default: int, high: int) -> int:
     raw = request.query.get(name)
     if raw is None:
         return default
-    # ASCII digits only: str.isdigit() takes "²", which int() then refuses.
-    value = ascii_int(raw)
-    if value is None or value > high:
-        raise ProblemRaised(
-            _invalid([f"{name}: expected an integer from 0 to {high} in ASCII digits"])
-        )
-    return value
+    try:
+        return query_int(raw, 0, high)
+    except vol.Invalid as err:
+        raise ProblemRaised(_invalid([f"{name}: {err.error_message}"])) from None
 
 
 async def get_audit(request: web.Request) -> web.Response:

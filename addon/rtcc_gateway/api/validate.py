@@ -1,4 +1,6 @@
-"""Input rules both APIs share: strict JSON, ASCII numbers, text without control characters.
+"""What both APIs check of a body before its fields: strict JSON, no forbidden characters.
+
+The field rules themselves (ids, numbers, text, times) are validators.py's.
 
 Every refusal names the field and the rule; none carries an exception's own text (which may echo
 the input or name internals).
@@ -7,21 +9,13 @@ the input or name internals).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from typing import Any, Final
 
+from rtcc_gateway.validators import FORBIDDEN_CHARS, FORBIDDEN_RULE
+
 MAX_INT_DIGITS: Final = 20  # more than any field allows; keeps int() cheap and its errors ours
 MAX_NAME_CHARS: Final = 100  # a field name echoed in invalid_params is cut to this
-
-# C0 and C1 controls, bidirectional embeddings/overrides/isolates, and lone surrogates: none has a
-# place in an incident's text, and each can corrupt a log line or what the owner is shown.
-FORBIDDEN_CHARS: Final = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-FORBIDDEN_RULE: Final = (
-    "must not contain control characters (U+0000-U+001F, U+007F-U+009F), bidirectional controls "
-    "(U+202A-U+202E, U+2066-U+2069) or unpaired surrogates"
-)
-_ASCII_INT: Final = re.compile(r"[0-9]{1,18}")
 
 
 class BodyError(ValueError):
@@ -93,11 +87,6 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise BodyError("(body)", "must be a JSON object")
     return data
-
-
-def ascii_int(raw: str) -> int | None:
-    """An integer written in ASCII digits only (no sign, no spaces, at most 18 digits), or None."""
-    return int(raw) if _ASCII_INT.fullmatch(raw) else None
 
 
 def safe_name(name: str) -> str:
