@@ -22,6 +22,7 @@ from rtcc_gateway.config_types import (
     PrivacyWindow,
 )
 from rtcc_gateway.limits import (
+    APPROVAL_TIMEOUT_DEFAULT_S,
     APPROVAL_TIMEOUT_MAX_S,
     APPROVAL_TIMEOUT_MIN_S,
     CAMERA_DEFAULT_MAX_S,
@@ -185,7 +186,7 @@ POLICY_SCHEMA = vol.Schema(
         vol.Optional("paused", default=False): boolean,
         vol.Optional("paused_until", default=None): _aware_datetime,
         vol.Optional("privacy_windows", default=list): vol.All(list, [_window]),
-        vol.Optional("approval_timeout_s", default=600): integer(
+        vol.Optional("approval_timeout_s", default=APPROVAL_TIMEOUT_DEFAULT_S): integer(
             APPROVAL_TIMEOUT_MIN_S, APPROVAL_TIMEOUT_MAX_S
         ),
         vol.Optional("owner_lease_s", default=900): integer(0, MAX_LEASE_S),

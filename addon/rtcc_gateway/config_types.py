@@ -7,6 +7,8 @@ from datetime import datetime, time
 from pathlib import Path
 from typing import Final, Literal
 
+from rtcc_gateway.limits import APPROVAL_TIMEOUT_DEFAULT_S, CAMERA_DEFAULT_MAX_S
+
 DAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 type ApprovalMode = Literal["ask", "auto"]
@@ -89,7 +91,7 @@ class Policy:
     paused: bool = False
     paused_until: datetime | None = None
     privacy_windows: tuple[PrivacyWindow, ...] = ()
-    approval_timeout_s: int = 600
+    approval_timeout_s: int = APPROVAL_TIMEOUT_DEFAULT_S
     owner_lease_s: int = 900
 
 
@@ -103,7 +105,7 @@ class Camera:
     location: Location
     consent: bool = False
     approval: ApprovalMode = "ask"
-    max_duration_s: int = 3600
+    max_duration_s: int = CAMERA_DEFAULT_MAX_S
     share_audio: bool = False
 
 

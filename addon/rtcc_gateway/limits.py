@@ -1,7 +1,7 @@
 """Every limit the gateway enforces and documents, in one place.
 
-The validators (api/, config.py) and the OpenAPI documents (openapi.py) read these, so a limit
-changes in one line and the contract follows.
+The validators (validators.py, with the schemas in api/ and config_schema.py) and the OpenAPI
+documents (openapi*.py) read these, so a limit changes in one line and the contract follows.
 """
 
 from __future__ import annotations
@@ -16,12 +16,14 @@ CAMERA_DEFAULT_MAX_S: Final = 3600
 # How long the owner has to answer, and how long a push holds.
 APPROVAL_TIMEOUT_MIN_S: Final = 30
 APPROVAL_TIMEOUT_MAX_S: Final = 86400
+APPROVAL_TIMEOUT_DEFAULT_S: Final = 600
 MAX_LEASE_S: Final = 10 * 365 * 86400  # ten years: far enough, and never a datetime overflow
 
 # The city's request.
 CITY_MAX_BODY: Final = 16 * 1024
 MAX_WAIT_S: Final = 60  # long-poll
 RADIUS_MAX_M: Final = 1000
+RADIUS_DEFAULT_M: Final = 300
 OFFENSE_MAX_CHARS: Final = 64
 REASON_MAX_CHARS: Final = 500
 

@@ -12,6 +12,7 @@ from rtcc_gateway.limits import (
     CITY_MAX_BODY,
     MAX_WAIT_S,
     OFFENSE_MAX_CHARS,
+    RADIUS_DEFAULT_M,
     RADIUS_MAX_M,
     REASON_MAX_CHARS,
     SHARE_MAX_S,
@@ -235,7 +236,7 @@ def city_document(base_url: str) -> dict[str, Any]:
                             "type": "integer",
                             "minimum": 1,
                             "maximum": RADIUS_MAX_M,
-                            "default": 300,
+                            "default": RADIUS_DEFAULT_M,
                         },
                         "camera_ids": {
                             "type": "array",

@@ -20,6 +20,7 @@ from rtcc_gateway.limits import (
     CITY_MAX_BODY,
     MAX_WAIT_S,
     OFFENSE_MAX_CHARS,
+    RADIUS_DEFAULT_M,
     RADIUS_MAX_M,
     REASON_MAX_CHARS,
     SHARE_MAX_S,
@@ -48,7 +49,7 @@ REQUEST_SCHEMA: Final = vol.Schema(
         vol.Required("location"): vol.Schema(
             {vol.Required("lat"): number(-90, 90), vol.Required("lon"): number(-180, 180)}
         ),
-        vol.Optional("radius_m", default=300): integer(1, RADIUS_MAX_M),
+        vol.Optional("radius_m", default=RADIUS_DEFAULT_M): integer(1, RADIUS_MAX_M),
         vol.Optional("camera_ids"): camera_ids,
         vol.Optional("start"): instant,
         vol.Optional("duration_s"): integer(SHARE_MIN_S, SHARE_MAX_S),
