@@ -242,9 +242,11 @@ async def start_real_hass(
     username: str = OWNER_NAME,
     password: str = OWNER_PASSWORD,
     timeout: float = 240,
+    port: int | None = None,
 ) -> RealHass:
-    """Write the folder, add the owner, start `hass` offline and wait until it serves."""
-    port = free_port()
+    """Write the folder, add the owner, start `hass` offline and wait until it serves (on `port`,
+    else a free one)."""
+    port = port or free_port()
     write_config_dir(config_dir, port)
     await add_user(config_dir, username, password)
     proc = await asyncio.create_subprocess_exec(

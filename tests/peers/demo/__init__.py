@@ -1,0 +1,1 @@
+"""`scripts/demo`: the whole story on this machine (see __main__.py and inner.py)."""
