@@ -6,8 +6,8 @@ import asyncio
 import json
 import re
 import subprocess
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, NamedTuple
 
 import pytest
 from rtcc_gateway.restreamer.direct import DirectRestreamer
@@ -21,6 +21,7 @@ from ..gateway.conftest import (
 )
 from ..peers.camera import camera_available, run_camera
 from ..peers.go2rtc import DOUBLE, go2rtc_binary
+from ..peers.recording_rtsp import RecordingRelay
 
 CAMERA_USER, CAMERA_PASSWORD = "viewer", "s3cret-cam"
 
@@ -39,6 +40,15 @@ def camera_url() -> Iterator[str]:
         pytest.skip(reason)
     with run_camera("--audio", "--user", CAMERA_USER, "--password", CAMERA_PASSWORD) as url:
         yield url.replace("rtsp://", f"rtsp://{CAMERA_USER}:{CAMERA_PASSWORD}@")
+
+
+@pytest.fixture
+async def camera(camera_url: str) -> AsyncIterator[RecordingRelay]:
+    """The synthetic camera behind a relay that records every request it gets."""
+    relay = RecordingRelay(camera_url)
+    await relay.start()
+    yield relay
+    await relay.close()
 
 
 @pytest.fixture(params=["direct", "go2rtc"])
@@ -81,7 +91,22 @@ async def share_link(h: Harness, **changes: Any) -> tuple[str, dict[str, Any]]:
     return f"rtsp://127.0.0.1:{h.bound.rtsp[1]}/{token}", answer.body
 
 
-async def ffprobe(url: str, *args: str) -> tuple[int, bytes, str]:
+class DoorShare(NamedTuple):
+    harness: Harness
+    url: str  # the share's RTSP link at the door
+    answer: dict[str, Any]  # the city API's answer to the request
+
+
+async def door_share(
+    factory: HarnessFactory, config: dict[str, Any], camera_url: str, backend: str, **camera: Any
+) -> DoorShare:
+    """A gateway sharing the camera through `backend` (see door_harness), and one share of it."""
+    h = await door_harness(factory, config, camera_url, backend, **camera)
+    url, answer = await share_link(h)
+    return DoorShare(h, url, answer)
+
+
+async def ffprobe(url: str, *args: str, timeout: float = 30) -> tuple[int, bytes, str]:
     """Run ffprobe over RTSP/TCP; returns its exit code, stdout and stderr."""
     proc = await asyncio.create_subprocess_exec(
         "ffprobe",
@@ -94,7 +119,7 @@ async def ffprobe(url: str, *args: str) -> tuple[int, bytes, str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(proc.communicate(), 30)
+    out, err = await asyncio.wait_for(proc.communicate(), timeout)
     assert proc.returncode is not None
     return proc.returncode, out, err.decode()
 
@@ -128,12 +153,8 @@ async def count_frames(url: str, frames: int) -> int:
     Reads enough packets to cover two GOPs more than asked, so a reader that starts between
     keyframes still decodes `frames` of them.
     """
-    proc = await asyncio.create_subprocess_exec(
-        "ffprobe",
-        "-v",
-        "error",
-        "-rtsp_transport",
-        "tcp",
+    code, out, err = await ffprobe(
+        url,
         "-select_streams",
         "v:0",
         "-read_intervals",
@@ -143,12 +164,9 @@ async def count_frames(url: str, frames: int) -> int:
         "stream=nb_read_frames",
         "-of",
         "csv=p=0",
-        url,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        timeout=40,
     )
-    out, err = await asyncio.wait_for(proc.communicate(), 40)
-    assert proc.returncode == 0, err.decode()
+    assert code == 0, err
     read = out.decode().strip().split(",")[0]
-    assert re.fullmatch(r"[0-9]+", read), f"ffprobe decoded no frame: {read!r} {err.decode()}"
+    assert re.fullmatch(r"[0-9]+", read), f"ffprobe decoded no frame: {read!r} {err}"
     return min(int(read), frames)

@@ -83,11 +83,18 @@ async def live_token(h: Harness, **changes: Any) -> str:
     return url.rsplit("/", 1)[1]
 
 
+async def http_door(
+    factory: HarnessFactory, config: dict[str, Any], camera_url: str, backend: str
+) -> tuple[Harness, str, int]:
+    """A gateway sharing the camera through `backend`: it, a live share's token, the door's port."""
+    h = await door_harness(factory, config, camera_url, backend)
+    return h, await live_token(h), h.bound.public[1]
+
+
 async def test_only_get_and_head(
     harness_factory: HarnessFactory, config_dict: dict[str, Any], camera_url: str, backend: str
 ) -> None:
-    h = await door_harness(harness_factory, config_dict, camera_url, backend)
-    token, port = await live_token(h), h.bound.public[1]
+    _, token, port = await http_door(harness_factory, config_dict, camera_url, backend)
     for method in ("POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"):
         for file in ("stream.mp4", "index.m3u8", "hls/playlist.m3u8?id=x"):
             answer = await raw(port, f"/s/{token}/{file}", method)
@@ -101,8 +108,7 @@ async def test_only_get_and_head(
 async def test_head_answers_without_opening_a_stream(
     harness_factory: HarnessFactory, config_dict: dict[str, Any], camera_url: str
 ) -> None:
-    h = await door_harness(harness_factory, config_dict, camera_url, "go2rtc")
-    token, port = await live_token(h), h.bound.public[1]
+    h, token, port = await http_door(harness_factory, config_dict, camera_url, "go2rtc")
     for file, kind in (
         ("stream.mp4", "video/mp4"),
         ("index.m3u8", "application/vnd.apple.mpegurl"),
@@ -146,8 +152,7 @@ async def test_paths_are_matched_exactly(  # noqa: PLR0917 - fixtures and parame
     target: str,
     status: int,
 ) -> None:
-    h = await door_harness(harness_factory, config_dict, camera_url, backend)
-    token, port = await live_token(h), h.bound.public[1]
+    _, token, port = await http_door(harness_factory, config_dict, camera_url, backend)
     encoded = f"%{ord(token[0]):02X}{token[1:]}"  # the token with its first letter encoded
     answer = await raw(port, target.replace("PCTTOKEN", encoded).replace("TOKEN", token))
     assert answer.status == status
@@ -159,8 +164,7 @@ async def test_paths_are_matched_exactly(  # noqa: PLR0917 - fixtures and parame
 async def test_hls_requests_take_only_the_session_id_and_segment(
     harness_factory: HarnessFactory, config_dict: dict[str, Any], camera_url: str
 ) -> None:
-    h = await door_harness(harness_factory, config_dict, camera_url, "go2rtc")
-    token, port = await live_token(h), h.bound.public[1]
+    _, token, port = await http_door(harness_factory, config_dict, camera_url, "go2rtc")
     master = await raw(port, f"/s/{token}/index.m3u8")
     assert master.status == 200
     sid = master.body.decode().rsplit("id=", 1)[1].strip()
@@ -186,8 +190,7 @@ async def test_no_upstream_header_reaches_the_viewer(
     harness_factory: HarnessFactory, config_dict: dict[str, Any], camera_url: str
 ) -> None:
     # Real go2rtc sends `Access-Control-Allow-Origin: *` with every HLS answer; the door names its own.
-    h = await door_harness(harness_factory, config_dict, camera_url, "go2rtc")
-    token, port = await live_token(h), h.bound.public[1]
+    _, token, port = await http_door(harness_factory, config_dict, camera_url, "go2rtc")
     master = await raw(port, f"/s/{token}/index.m3u8", headers={"Origin": "http://x.invalid"})
     sid = master.body.decode().rsplit("id=", 1)[1].strip()
     for answer in (master, await raw(port, f"/s/{token}/hls/playlist.m3u8?id={sid}")):
@@ -223,8 +226,7 @@ async def test_hostile_upstream_headers_are_dropped_and_the_door_sends_only_its_
             "hls/segment.m4s": {"body": "segment", "headers": HOSTILE},
         },
     )
-    h = await door_harness(harness_factory, config_dict, camera_url, "double")
-    token, port = await live_token(h), h.bound.public[1]
+    _, token, port = await http_door(harness_factory, config_dict, camera_url, "double")
     viewer = {"Cookie": "c=1", "X-Forwarded-For": "10.0.0.1", "Range": "bytes=0-"}
     answers = [
         await raw(port, f"/s/{token}/{target}", headers=viewer)
@@ -299,8 +301,7 @@ async def test_upstream_garbage_is_a_503(  # noqa: PLR0917 - fixtures and parame
     target: str,
 ) -> None:
     fake_answers(monkeypatch, tmp_path / "requests.jsonl", answers)
-    h = await door_harness(harness_factory, config_dict, camera_url, "double")
-    token, port = await live_token(h), h.bound.public[1]
+    _, token, port = await http_door(harness_factory, config_dict, camera_url, "double")
     if target.startswith("hls/"):
         assert (await raw(port, f"/s/{token}/index.m3u8")).status == 200
     answer = await raw(port, f"/s/{token}/{target}")
@@ -313,8 +314,7 @@ async def test_hls_sessions_per_share_are_bounded(
 ) -> None:
     from rtcc_gateway.door.http import MAX_HLS_SESSIONS  # noqa: PLC0415
 
-    h = await door_harness(harness_factory, config_dict, camera_url, "go2rtc")
-    token, port = await live_token(h), h.bound.public[1]
+    h, token, port = await http_door(harness_factory, config_dict, camera_url, "go2rtc")
     for _ in range(MAX_HLS_SESSIONS):
         assert (await raw(port, f"/s/{token}/index.m3u8")).status == 200
     assert (await raw(port, f"/s/{token}/index.m3u8")).status == 429

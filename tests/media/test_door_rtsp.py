@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
 from functools import partial
 from typing import Any
 
@@ -16,25 +15,22 @@ from ..conftest import Clock
 from ..gateway.conftest import HarnessFactory
 from ..peers.recording_rtsp import RecordingRelay
 from ..peers.rtsp_client import RtspConnection, RtspRefusedError, play
-from .conftest import count_frames, door_harness, ffprobe_error, ffprobe_streams, share_link
+from .conftest import (
+    count_frames,
+    door_harness,
+    door_share,
+    ffprobe_error,
+    ffprobe_streams,
+    share_link,
+)
 
 TCP = "RTP/AVP/TCP;unicast;interleaved=0-1"
-
-
-@pytest.fixture
-async def camera(camera_url: str) -> AsyncIterator[RecordingRelay]:
-    """The synthetic camera behind a relay that records every request it gets."""
-    relay = RecordingRelay(camera_url)
-    await relay.start()
-    yield relay
-    await relay.close()
 
 
 async def test_ffprobe_reads_frames_through_the_door_without_audio(
     harness_factory: HarnessFactory, config_dict: dict[str, Any], camera_url: str, backend: str
 ) -> None:
-    h = await door_harness(harness_factory, config_dict, camera_url, backend)
-    url, _ = await share_link(h)
+    url = (await door_share(harness_factory, config_dict, camera_url, backend)).url
     streams = await ffprobe_streams(url)
     assert streams == [{"codec_type": "video", "codec_name": "h264"}], "audio stays home"
     assert await count_frames(url, 10) == 10
@@ -43,8 +39,9 @@ async def test_ffprobe_reads_frames_through_the_door_without_audio(
 async def test_audio_passes_only_when_the_owner_allows_it(
     harness_factory: HarnessFactory, config_dict: dict[str, Any], camera_url: str, backend: str
 ) -> None:
-    h = await door_harness(harness_factory, config_dict, camera_url, backend, share_audio=True)
-    url, _ = await share_link(h)
+    url = (
+        await door_share(harness_factory, config_dict, camera_url, backend, share_audio=True)
+    ).url
     kinds = sorted(s["codec_type"] for s in await ffprobe_streams(url))
     assert kinds == ["audio", "video"]
 
@@ -55,8 +52,7 @@ async def test_a_viewer_cannot_set_up_the_hidden_audio_track(
     camera: RecordingRelay,
     backend: str,
 ) -> None:
-    h = await door_harness(harness_factory, config_dict, camera.url, backend)
-    url, _ = await share_link(h)
+    url = (await door_share(harness_factory, config_dict, camera.url, backend)).url
     viewer = await play(url)
     try:
         assert "m=audio" not in viewer.sdp
@@ -106,8 +102,7 @@ async def test_window_end_cuts_the_viewer_and_refuses_new_ones(
 async def test_revoke_and_city_delete_cut_live_viewers(
     harness_factory: HarnessFactory, config_dict: dict[str, Any], camera_url: str, backend: str
 ) -> None:
-    h = await door_harness(harness_factory, config_dict, camera_url, backend)
-    url, answer = await share_link(h)
+    h, url, answer = await door_share(harness_factory, config_dict, camera_url, backend)
     viewer = await play(url)
     watcher = asyncio.create_task(viewer.read_until_end(timeout=30))
     await viewer.until(lambda: viewer.bytes_in > 0)  # watching: registered with the gateway
@@ -129,8 +124,7 @@ async def test_revoke_and_city_delete_cut_live_viewers(
 async def test_five_concurrent_viewers_are_counted_and_audited(
     harness_factory: HarnessFactory, config_dict: dict[str, Any], camera_url: str, backend: str
 ) -> None:
-    h = await door_harness(harness_factory, config_dict, camera_url, backend)
-    url, _ = await share_link(h)
+    h, url, _ = await door_share(harness_factory, config_dict, camera_url, backend)
     viewers = await asyncio.gather(*(play(url) for _ in range(5)))
     readers = [asyncio.create_task(v.read_until_end(timeout=60)) for v in viewers]
     await asyncio.gather(*(v.until(lambda v=v: v.bytes_in > 10_000) for v in viewers))
@@ -178,8 +172,7 @@ async def test_unknown_token_and_udp_setup(
 async def test_stalled_and_garbage_clients_do_not_delay_viewers(
     harness_factory: HarnessFactory, config_dict: dict[str, Any], camera_url: str, backend: str
 ) -> None:
-    h = await door_harness(harness_factory, config_dict, camera_url, backend)
-    url, _ = await share_link(h)
+    h, url, _ = await door_share(harness_factory, config_dict, camera_url, backend)
     port = h.bound.rtsp[1]
     stalled = [socket.create_connection(("127.0.0.1", port)) for _ in range(20)]
     for sock in stalled[:10]:
@@ -203,8 +196,7 @@ async def test_a_wrong_camera_password_is_a_503_not_a_leak(
     harness_factory: HarnessFactory, config_dict: dict[str, Any], camera_url: str, backend: str
 ) -> None:
     wrong = camera_url.replace(":s3cret-cam@", ":wrong@")
-    h = await door_harness(harness_factory, config_dict, wrong, backend)
-    url, _ = await share_link(h)
+    h, url, _ = await door_share(harness_factory, config_dict, wrong, backend)
     err = await ffprobe_error(url)
     assert "503" in err
     assert "s3cret" not in err

@@ -10,16 +10,14 @@ camera connection, so everything the door ever wrote is in the record.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from rtcc_gateway.restreamer.direct import DirectRestreamer
 
-from ..gateway.conftest import Harness, HarnessFactory, sharing_config
+from ..gateway.conftest import Harness, HarnessFactory
 from ..peers.recording_rtsp import RecordingRelay
 from ..peers.rtsp_client import RtspAnswer, RtspConnection
-from .conftest import door_harness, share_link
+from .conftest import DoorShare, door_share
 
 TCP = "RTP/AVP/TCP;unicast;interleaved=0-1"
 # Every header an answer of the door may carry: all written by the door itself.
@@ -37,14 +35,6 @@ DOOR_HEADERS = {
 }
 GATEWAY_METHODS = {"OPTIONS", "DESCRIBE", "SETUP", "PLAY", "GET_PARAMETER", "TEARDOWN"}
 GATEWAY_HEADERS = {"cseq", "user-agent", "accept", "authorization", "transport", "session", "range"}
-
-
-@pytest.fixture
-async def camera(camera_url: str) -> AsyncIterator[RecordingRelay]:
-    relay = RecordingRelay(camera_url)
-    await relay.start()
-    yield relay
-    await relay.close()
 
 
 def door_wrote(answer: RtspAnswer) -> RtspAnswer:
@@ -81,21 +71,28 @@ async def camera_got_only_what_the_gateway_writes(
         assert camera.frames_up == [], "the door sends the camera no media of the viewer's"
 
 
-async def sharing(
-    factory: HarnessFactory, config: dict[str, Any], camera: RecordingRelay, backend: str
-) -> tuple[Harness, str]:
-    h = await door_harness(factory, config, camera.url, backend)
-    url, _ = await share_link(h)
-    return h, url
+async def closed_once_for(h: Harness, what: str) -> None:
+    """The audit holds one door violation: a connection the door closed, for `what`."""
+    [violation] = [r["detail"] for r in await h.audit("door_violation")]
+    assert violation["action"] == "closed"
+    assert what in violation["what"]
 
 
-async def test_audio_cannot_be_set_up_before_or_beside_a_description(
+@pytest.fixture
+async def shared(
     harness_factory: HarnessFactory,
     config_dict: dict[str, Any],
     camera: RecordingRelay,
     backend: str,
+) -> DoorShare:
+    """The recording relay's camera shared through `backend`, auto-approved."""
+    return await door_share(harness_factory, config_dict, camera.url, backend)
+
+
+async def test_audio_cannot_be_set_up_before_or_beside_a_description(
+    shared: DoorShare, camera: RecordingRelay, backend: str
 ) -> None:
-    _, url = await sharing(harness_factory, config_dict, camera, backend)
+    url = shared.url
     door, token = url.rsplit("/", 1)
     viewer = await RtspConnection.open(url)
     try:
@@ -145,13 +142,9 @@ async def test_audio_cannot_be_set_up_before_or_beside_a_description(
     ],
 )
 async def test_udp_is_461_whatever_it_is_dressed_as(
-    harness_factory: HarnessFactory,
-    config_dict: dict[str, Any],
-    camera: RecordingRelay,
-    backend: str,
-    transport: str,
+    shared: DoorShare, camera: RecordingRelay, backend: str, transport: str
 ) -> None:
-    _, url = await sharing(harness_factory, config_dict, camera, backend)
+    url = shared.url
     viewer = await RtspConnection.open(url)
     try:
         assert (await viewer.ask("DESCRIBE", url)).status == 200
@@ -175,12 +168,9 @@ async def test_udp_is_461_whatever_it_is_dressed_as(
 
 
 async def test_after_play_every_request_is_still_held_to_the_rules(
-    harness_factory: HarnessFactory,
-    config_dict: dict[str, Any],
-    camera: RecordingRelay,
-    backend: str,
+    shared: DoorShare, camera: RecordingRelay, backend: str
 ) -> None:
-    h, url = await sharing(harness_factory, config_dict, camera, backend)
+    h, url, _ = shared
     door = url.rsplit("/", 1)[0]
     viewer = await RtspConnection.open(url)
     try:
@@ -250,14 +240,10 @@ async def test_after_play_every_request_is_still_held_to_the_rules(
     ],
 )
 async def test_paths_never_reach_the_camera(
-    harness_factory: HarnessFactory,
-    config_dict: dict[str, Any],
-    camera: RecordingRelay,
-    backend: str,
-    case: tuple[str, int],
+    shared: DoorShare, camera: RecordingRelay, backend: str, case: tuple[str, int]
 ) -> None:
     suffix, status = case
-    _, url = await sharing(harness_factory, config_dict, camera, backend)
+    url = shared.url
     viewer = await RtspConnection.open(url)
     try:
         assert door_wrote(await viewer.ask("DESCRIBE", url + suffix)).status == status
@@ -271,13 +257,9 @@ async def test_paths_never_reach_the_camera(
 
 @pytest.mark.parametrize("smuggled", [b"\r", b"\n"])
 async def test_a_bare_cr_or_lf_in_a_header_is_400_and_echoes_nothing(
-    harness_factory: HarnessFactory,
-    config_dict: dict[str, Any],
-    camera: RecordingRelay,
-    backend: str,
-    smuggled: bytes,
+    shared: DoorShare, camera: RecordingRelay, backend: str, smuggled: bytes
 ) -> None:
-    h, url = await sharing(harness_factory, config_dict, camera, backend)
+    h, url, _ = shared
     before = await RtspConnection.open(url)
     try:
         before.send(b"OPTIONS * RTSP/1.0\r\nCSeq: 1" + smuggled + b"X-Injected: yes\r\n\r\n")
@@ -302,9 +284,7 @@ async def test_a_bare_cr_or_lf_in_a_header_is_400_and_echoes_nothing(
         await playing.until_closed()
     finally:
         playing.close()
-    [violation] = [r["detail"] for r in await h.audit("door_violation")]
-    assert violation["action"] == "closed"
-    assert "bare CR or LF" in violation["what"]
+    await closed_once_for(h, "bare CR or LF")
     await camera_got_only_what_the_gateway_writes(camera, backend)
     assert not any("x-injected" in {k.lower() for k, _ in r.headers} for r in camera.requests)
 
@@ -316,8 +296,9 @@ async def test_answers_and_the_description_carry_nothing_of_the_camera(
     camera_url: str,
     backend: str,
 ) -> None:
-    h = await door_harness(harness_factory, config_dict, camera.url, backend, share_audio=True)
-    url, _ = await share_link(h)
+    url = (
+        await door_share(harness_factory, config_dict, camera.url, backend, share_audio=True)
+    ).url
     viewer = await RtspConnection.open(url)
     try:
         assert door_wrote(await viewer.ask("OPTIONS", url)).status == 200
@@ -377,12 +358,9 @@ async def test_answers_and_the_description_carry_nothing_of_the_camera(
 
 
 async def test_viewer_frames_are_dropped_and_oversized_ones_close(
-    harness_factory: HarnessFactory,
-    config_dict: dict[str, Any],
-    camera: RecordingRelay,
-    backend: str,
+    shared: DoorShare, camera: RecordingRelay, backend: str
 ) -> None:
-    h, url = await sharing(harness_factory, config_dict, camera, backend)
+    h, url, _ = shared
     viewer = await RtspConnection.open(url)
     try:
         await viewer.play_video(url)
@@ -405,24 +383,11 @@ async def test_viewer_frames_are_dropped_and_oversized_ones_close(
         assert left == b"" or left.startswith(b"RTSP/1.0 400"), left[:100]
     finally:
         big.close()
-    [violation] = [r["detail"] for r in await h.audit("door_violation")]
-    assert violation["action"] == "closed"
-    assert "65535 bytes" in violation["what"]
+    await closed_once_for(h, "65535 bytes")
     await camera_got_only_what_the_gateway_writes(camera, backend)
 
 
 # --- direct only: here the door itself is the camera's client ------------------------------
-
-
-async def direct_share(
-    factory: HarnessFactory, config: dict[str, Any], camera: RecordingRelay
-) -> tuple[Harness, str]:
-    config["cameras"][0]["source"] = camera.url
-    config["agencies"][0]["rate_limit_per_minute"] = 1000
-    sharing_config(config, approval="auto")
-    h = await factory(config, restreamer=DirectRestreamer())
-    url, _ = await share_link(h)
-    return h, url
 
 
 async def test_only_channels_set_up_through_the_door_reach_the_viewer(
@@ -430,7 +395,7 @@ async def test_only_channels_set_up_through_the_door_reach_the_viewer(
 ) -> None:
     """The camera (here the relay, on cue) sends frames on channels nobody set up: dropped.
     With go2rtc the camera's frames go to go2rtc, which sends the door only what it set up."""
-    _, url = await direct_share(harness_factory, config_dict, camera)
+    url = (await door_share(harness_factory, config_dict, camera.url, "direct")).url
     viewer = await RtspConnection.open(url)
     viewer.keep_payloads = True
     try:
@@ -452,7 +417,7 @@ async def test_the_door_keeps_the_camera_session_alive_itself(
     """A camera that wants to hear from its client every 2 s gets the door's own keep-alives;
     the viewer's (and its RTCP) never reach it."""
     camera.session_timeout = 2
-    _, url = await direct_share(harness_factory, config_dict, camera)
+    url = (await door_share(harness_factory, config_dict, camera.url, "direct")).url
     viewer = await RtspConnection.open(url)
     try:
         await viewer.play_video(url)
