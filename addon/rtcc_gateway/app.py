@@ -27,6 +27,7 @@ from rtcc_gateway.listeners import QuietAppRunner
 from rtcc_gateway.policy import OwnerState
 from rtcc_gateway.problems import STORAGE_ERROR_KEY, problem_middleware
 from rtcc_gateway.ratelimit import RateLimiter
+from rtcc_gateway.redact import Secrets
 from rtcc_gateway.restreamer.base import Restreamer
 from rtcc_gateway.restreamer.choice import choose_restreamer
 from rtcc_gateway.restreamer.direct import DirectRestreamer
@@ -77,9 +78,13 @@ class Gateway:
         *,
         clock: WallClock | Clock = utc_now,
         restreamer: Restreamer | None = None,
+        secrets: Secrets | None = None,
     ) -> None:
         # The one clock every part reads (clock.py); tests usually give only the wall clock.
         self.clock = clock if isinstance(clock, Clock) else Clock(now=clock)
+        # The one register of secrets (redact.py): the audit log and the log filter read it.
+        self.secrets = secrets or Secrets()
+        self.secrets.add(config.owner.token, *(c.source for c in config.cameras))
         self.config = config
         self._given_restreamer = restreamer
         self.gateway_id = ""
@@ -226,9 +231,7 @@ class Gateway:
         cfg = self.config
         assert self._store is not None  # noqa: S101 - opened just before
         conn = self._store.conn
-        self._audit = AuditLog(
-            conn, secrets=[cfg.owner.token, *(c.source for c in cfg.cameras)], clock=self.clock.now
-        )
+        self._audit = AuditLog(conn, secrets=self.secrets, clock=self.clock.now)
         await self._audit.setup()
         self._audit.add_listener(self._announce_head)
         last = await self._audit.latest()
@@ -249,6 +252,7 @@ class Gateway:
             rtsp_base_url=cfg.public.rtsp_base_url,
             http_links=self.restreamer.name != "direct",
             guard=self.storage,
+            secrets=self.secrets,
             clock=self.clock.now,
         )
         await self._shares.load()

@@ -43,7 +43,7 @@ from rtcc_gateway.audit_chain import (
 )
 from rtcc_gateway.audit_export import DB_FILENAME, export_database, verify_database
 from rtcc_gateway.clock import WallClock, utc_now
-from rtcc_gateway.redact import sanitize
+from rtcc_gateway.redact import Secrets, sanitize
 
 __all__ = [
     "DB_FILENAME",
@@ -109,23 +109,22 @@ class AuditLog:
     def __init__(
         self,
         conn: aiosqlite.Connection,
-        secrets: Iterable[str] = (),
+        secrets: Secrets | Iterable[str] = (),
         clock: WallClock = utc_now,
     ) -> None:
-        """`secrets`: strings (the owner token, camera URLs) replaced wherever they appear."""
+        """`secrets`: strings (the owner token, camera URLs) replaced wherever they appear.
+
+        Given the gateway's register (redact.Secrets), what it learns later is replaced too.
+        """
         self._conn = conn
         self._clock = clock
         self._lock = asyncio.Lock()
         self._listeners: list[Callable[[AuditRecord], None]] = []
-        self._secrets: set[str] = {s for s in secrets if s}
+        self._secrets = secrets if isinstance(secrets, Secrets) else Secrets(*secrets)
 
     async def setup(self) -> None:
         """Create the table if needed (see `create_schema`)."""
         await create_schema(self._conn)
-
-    def add_secrets(self, *secrets: str) -> None:
-        """More strings that must never be written to the log."""
-        self._secrets.update(s for s in secrets if s)
 
     def add_listener(self, callback: Callable[[AuditRecord], None]) -> Callable[[], None]:
         """Call `callback` with every record after it is committed; returns an unsubscribe."""

@@ -23,7 +23,7 @@ from rtcc_gateway.audit import (
     verify_database,
 )
 from rtcc_gateway.config import ConfigError, GatewayConfig, load_config, warnings_of
-from rtcc_gateway.redact import LOG_SECRETS, SecretFilter
+from rtcc_gateway.redact import SecretFilter, Secrets
 from rtcc_gateway.restreamer.choice import choose_restreamer
 
 _LOGGER = logging.getLogger("rtcc_gateway")
@@ -33,11 +33,12 @@ EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 
-def _setup_logging(config: GatewayConfig | None, verbose: bool) -> SecretFilter:
-    secrets = LOG_SECRETS
+def _setup_logging(config: GatewayConfig | None, verbose: bool) -> Secrets:
+    """Log to stderr through a filter on the gateway's register of secrets (returned)."""
+    secrets = Secrets()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(secrets)
+    handler.addFilter(SecretFilter(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
@@ -55,8 +56,8 @@ def _load(path: str) -> GatewayConfig | None:
         return None
 
 
-async def _serve(config: GatewayConfig) -> int:
-    gateway = Gateway(config)
+async def _serve(config: GatewayConfig, secrets: Secrets) -> int:
+    gateway = Gateway(config, secrets=secrets)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -80,8 +81,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     config = _load(args.config)
     if config is None:
         return EXIT_BAD_INPUT
-    _setup_logging(config, args.verbose)
-    return asyncio.run(_serve(config))
+    secrets = _setup_logging(config, args.verbose)
+    return asyncio.run(_serve(config, secrets))
 
 
 def _cmd_check(args: argparse.Namespace) -> int:

@@ -2,9 +2,10 @@
 
 The secrets: the owner token, camera credentials, share links.
 
-`sanitize` cleans an audit detail (secret keys, URL credentials and credential-like query
-parameters, known secret strings); `SecretFilter` cleans log records; `redact_url` a URL shown to
-the owner.
+`Secrets` is the one register of secret strings: the gateway makes one, registers the owner token
+and every camera source in it (and each pushed camera), and both writers read it: `sanitize`
+cleans an audit detail (secret keys, URL credentials and credential-like query parameters, the
+registered strings), `SecretFilter` a log record. `redact_url` cleans a URL shown to the owner.
 """
 
 from __future__ import annotations
@@ -85,6 +86,33 @@ def _scrub_url(match: re.Match[str]) -> str:
     return f"{scheme}://{_QUERY_PARAM.sub(_scrub_param, rest)}"
 
 
+class Secrets:
+    """The strings that must never be written, wherever they appear (audit records, log lines)."""
+
+    def __init__(self, *secrets: str) -> None:
+        self._all: set[str] = set()
+        self._ordered: tuple[str, ...] = ()
+        self.add(*secrets)
+
+    def add(self, *secrets: str) -> None:
+        """Register more (empty strings are ignored)."""
+        new = {s for s in secrets if s} - self._all
+        if new:
+            self._all |= new
+            # Longest first, so a secret holding another is replaced whole.
+            self._ordered = tuple(sorted(self._all, key=len, reverse=True))
+
+    def ordered(self) -> tuple[str, ...]:
+        """Every registered string, longest first."""
+        return self._ordered
+
+    def __contains__(self, text: object) -> bool:
+        return text in self._all
+
+    def __len__(self) -> int:
+        return len(self._all)
+
+
 def _scrub_text(text: str, secrets: Sequence[str]) -> str:
     for secret in secrets:
         text = text.replace(secret, REDACTED)
@@ -129,7 +157,7 @@ def _sanitize_mapping(
     return clean
 
 
-def sanitize(detail: Mapping[str, Any], secrets: Iterable[str] = ()) -> dict[str, Any]:
+def sanitize(detail: Mapping[str, Any], secrets: Secrets | Iterable[str] = ()) -> dict[str, Any]:
     """A JSON-ready copy of `detail` with no secret in it.
 
     Values under secret keys (`SECRET_KEYS`, also as a suffix like `owner_token`) become `***`;
@@ -138,26 +166,25 @@ def sanitize(detail: Mapping[str, Any], secrets: Iterable[str] = ()) -> dict[str
     datetimes audit timestamps, enums their value. Raises TypeError for other objects and
     ValueError for NaN/infinity or cyclic/over-deep nesting.
     """
-    ordered = sorted({s for s in secrets if s}, key=len, reverse=True)
-    return _sanitize_mapping(detail, ordered, 0)
+    known = secrets if isinstance(secrets, Secrets) else Secrets(*secrets)
+    return _sanitize_mapping(detail, known.ordered(), 0)
 
 
 class SecretFilter(logging.Filter):
-    """Replaces known secret strings and URL credentials in every record that passes."""
+    """Cleans every log record that passes as `sanitize` cleans a string.
 
-    def __init__(self) -> None:
+    Registered secrets, URL credentials and credential-like query parameters become `***`.
+    """
+
+    def __init__(self, secrets: Secrets) -> None:
         super().__init__()
-        self._secrets: set[str] = set()
-
-    def add(self, *secrets: str) -> None:
-        """Register more strings that must never be logged."""
-        self._secrets.update(s for s in secrets if s)
+        self._secrets = secrets
 
     def scrub(self, text: str) -> str:
         """Text with every registered secret and URL credential replaced by `***`."""
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            text = text.replace(secret, REDACTED)
-        return _CREDENTIALS_IN_URL.sub(r"\g<scheme>***@", text)
+        return _CREDENTIALS_IN_URL.sub(
+            r"\g<scheme>***@", _scrub_text(text, self._secrets.ordered())
+        )
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Render the message once, scrubbed, so arguments cannot smuggle a secret through."""
@@ -166,8 +193,3 @@ class SecretFilter(logging.Filter):
         if record.exc_text:
             record.exc_text = self.scrub(record.exc_text)
         return True
-
-
-# The process-wide filter: `rtcc-gateway serve` installs it on the log handler, and whatever learns
-# a new secret at run time (a pushed camera URL) registers it here.
-LOG_SECRETS = SecretFilter()

@@ -32,6 +32,7 @@ from rtcc_gateway.audit import (
     verify_database,
     verify_records,
 )
+from rtcc_gateway.redact import Secrets
 
 T0 = datetime(2025, 3, 4, 5, 6, 7, 891234, tzinfo=UTC)
 
@@ -457,9 +458,10 @@ def test_sanitize_refuses_cycles() -> None:
 async def test_secrets_never_reach_the_database(tmp_path: Path) -> None:
     secret_values = ["hunter2", "owner-bearer-token", "s3cr3t-share-token"]
     async with aiosqlite.connect(tmp_path / DB_FILENAME) as conn:
-        log = AuditLog(conn, secrets=["owner-bearer-token"])
+        secrets = Secrets("owner-bearer-token")
+        log = AuditLog(conn, secrets=secrets)
         await log.setup()
-        log.add_secrets("s3cr3t-share-token")
+        secrets.add("s3cr3t-share-token")  # learnt later (a pushed camera): replaced from then on
         record = await log.append(
             "share_started",
             {

@@ -21,7 +21,7 @@ from rtcc_gateway.clock import WallClock, utc_now
 from rtcc_gateway.config import Agency, Camera, Policy
 from rtcc_gateway.events import EventBus
 from rtcc_gateway.policy import OwnerState, Reason, decide
-from rtcc_gateway.redact import LOG_SECRETS
+from rtcc_gateway.redact import Secrets
 from rtcc_gateway.restreamer.base import Restreamer
 from rtcc_gateway.shares.book import KEEP_ENDED, NotFoundError, RequestState, ShareBook
 from rtcc_gateway.shares.enforce import Enforcer, ForgetToken
@@ -75,6 +75,7 @@ class ShareManager:
         rtsp_base_url: str,
         http_links: bool,
         guard: StorageGuard,
+        secrets: Secrets,
         clock: WallClock = utc_now,
     ) -> None:
         self._store = store
@@ -86,12 +87,13 @@ class ShareManager:
         self._links = Links(rtsp_base_url, public_base_url, http_links)
         self.guard = guard
         self._clock = clock
+        self._secrets = secrets
         self._book = ShareBook()
         self._lock = asyncio.Lock()
         self._timer = ShareTimer(
             tick=self.tick,
             next_due=self._next_due,
-            clock=self._now,
+            clock=clock,
             rollback=store.rollback,
             guard=guard,
         )
@@ -103,7 +105,7 @@ class ShareManager:
             events=events,
             restreamer=restreamer,
             guard=guard,
-            clock=self._now,
+            clock=clock,
         )
         self._life = ShareLifecycle(parts, camera=self.camera, wake=self._timer.wake)
         self._enforcer = Enforcer(parts, life=self._life)
@@ -121,9 +123,6 @@ class ShareManager:
     def owner(self) -> OwnerState:
         """The owner's policy and cameras in force."""
         return self._policy.state
-
-    def _now(self) -> datetime:
-        return self._clock()
 
     def on_cut(self, listener: CutListener) -> None:
         """Call `listener(token)` first thing when a live share ends (the doors cut viewers)."""
@@ -174,8 +173,7 @@ class ShareManager:
 
     def _use_cameras(self, cameras: tuple[Camera, ...]) -> None:
         # Camera sources may hold credentials: redacted from the audit log and the logs.
-        self._audit.add_secrets(*(c.source for c in cameras))
-        LOG_SECRETS.add(*(c.source for c in cameras))
+        self._secrets.add(*(c.source for c in cameras))
 
     def start(self) -> None:
         """Run the timer."""
