@@ -32,8 +32,9 @@ from homeassistant.helpers.event import (
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
+from .announcer import Announcer, CityEventListener
 from .audit_head import async_check_audit_head, head_of
-from .bus_events import RequestBook, city_event_type, event_camera_ids, event_data
+from .bus_events import RequestBook
 from .cameras import RegisteredCamera, async_read_cameras, find_camera
 from .const import (
     BACKOFF_MAX_S,
@@ -48,6 +49,7 @@ from .const import (
 from .controls import OwnerControls, explain, translated
 from .devices import async_remove_stale_devices
 from .discovery.lan import DiscoveredCamera, async_scan
+from .event_cursor import pending_ids
 from .first_connection import CONF_IMPORTED, import_into
 from .gateway_client import (
     GatewayAuthError,
@@ -63,8 +65,6 @@ from .settings import OwnerSettings
 CAMERA_SETTLE_S: Final = 0.5
 # Events come in bursts (a decision, a share start, a viewer): re-read the state once per burst.
 STATE_REFRESH_COOLDOWN_S: Final = 0.2
-
-type CityEventListener = Callable[[str, dict[str, Any]], None]
 
 
 class RtccShareCoordinator(DataUpdateCoordinator[dict[str, Any]]):
@@ -105,13 +105,19 @@ class RtccShareCoordinator(DataUpdateCoordinator[dict[str, Any]]):
         self.registry: dict[str, RegisteredCamera] = {}
         self.discovered: dict[str, DiscoveredCamera] = {}
         self.requests = RequestBook()
+        self.announcer = Announcer(
+            hass,
+            entry_id=entry.entry_id,
+            gateway_id=info.gateway_id,
+            requests=self.requests,
+            entity_id_of=self.entity_id_of,
+        )
         self.connected = False
         self.failed_connects = 0  # consecutive failed (re)connects, for tests and diagnostics
         self.hub_device_id: str | None = None
         self._gone_logged = False
         self._onvif_issues = OnvifAuthIssues(hass)
         self._push_lock = asyncio.Lock()
-        self._city_listeners: list[CityEventListener] = []
         self._camera_listeners: list[Callable[[], None]] = []
         self._unsubs: list[CALLBACK_TYPE] = []
         self._camera_push_pending = False
@@ -290,8 +296,7 @@ class RtccShareCoordinator(DataUpdateCoordinator[dict[str, Any]]):
     @callback
     def async_add_city_listener(self, listener: CityEventListener) -> CALLBACK_TYPE:
         """Call `listener(event_type, data)` for the City request event entity."""
-        self._city_listeners.append(listener)
-        return lambda: self._city_listeners.remove(listener)
+        return self.announcer.add_city_listener(listener)
 
     # --- the event stream --------------------------------------------------------------------
 
@@ -300,7 +305,7 @@ class RtccShareCoordinator(DataUpdateCoordinator[dict[str, Any]]):
         delay = first
         while True:
             try:
-                async with self.client.event_stream() as stream:
+                async with self.client.event_stream(*self.settings.event_cursor.query()) as stream:
                     await self._on_connected()
                     delay = first
                     async for event in stream:
@@ -352,6 +357,14 @@ class RtccShareCoordinator(DataUpdateCoordinator[dict[str, Any]]):
 
     async def _handle_event(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
+        cursor = self.settings.event_cursor
+        if kind == "replay":  # the stream opens with what it replays (event_cursor.py)
+            if cursor.opened(event):
+                self.announcer.announce_waiting(self.data, cursor)
+            await self.controls.store.async_save(self.settings)
+            return
+        if not cursor.take(event):
+            return  # handled before this reconnect
         if kind == "audit_head":
             head = head_of(event)
             if head is not None:
@@ -365,26 +378,11 @@ class RtccShareCoordinator(DataUpdateCoordinator[dict[str, Any]]):
         # The gateway announces its own first decision too; "pending" (waiting for the owner)
         # is already what request_received says, so only real decisions go to automations.
         pending_only = kind == "request_decided" and event.get("status") == "pending"
-        if kind in BUS_EVENTS and not pending_only:
-            data = self.event_data(event)
-            self.hass.bus.async_fire(BUS_EVENTS[str(kind)], data)
-            city_type = city_event_type(event)
-            if city_type is not None:
-                for listener in list(self._city_listeners):
-                    listener(city_type, data)
+        waiting = pending_ids(self.data)
+        if kind in BUS_EVENTS and not pending_only and cursor.should_fire(event, waiting):
+            self.announcer.fire(event)
+            await self.controls.store.async_save(self.settings)  # never fired twice
         await self.async_request_refresh()
-
-    def event_data(self, event: dict[str, Any]) -> dict[str, Any]:
-        """What a bus event for this gateway carries (bus_events.event_data)."""
-        request = self.requests.get(str(event.get("request_id", "")))
-        camera_ids = event_camera_ids(event, request)
-        return event_data(
-            event,
-            request,
-            entry_id=self.config_entry.entry_id,
-            gateway_id=self.info.gateway_id,
-            entity_ids=[e for e in (self.entity_id_of(c) for c in camera_ids) if e],
-        )
 
     # --- camera ids --------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Final, Self
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import aiohttp
 
@@ -90,12 +90,13 @@ class EventStream:
     Then `async for event in stream`; it ends with GatewayConnectionError when the gateway goes.
     """
 
-    def __init__(self, client: GatewayClient) -> None:
+    def __init__(self, client: GatewayClient, path: str = "/api/v1/events") -> None:
         self._client = client
+        self._path = path
         self._ws: aiohttp.ClientWebSocketResponse | None = None
 
     async def __aenter__(self) -> Self:
-        self._ws = await self._client._ws_connect("/api/v1/events")  # noqa: SLF001
+        self._ws = await self._client._ws_connect(self._path)  # noqa: SLF001
         return self
 
     async def __aexit__(
@@ -307,9 +308,16 @@ class GatewayClient:
             raise GatewayResponseError("GET /api/v1/transparency answered an unexpected shape")
         return [a for a in agencies if isinstance(a, dict)]
 
-    def event_stream(self) -> EventStream:
-        """The event WebSocket, to use as `async with client.event_stream() as stream`."""
-        return EventStream(self)
+    def event_stream(self, after: int | None = None, stream: str | None = None) -> EventStream:
+        """The event WebSocket, to use as `async with client.event_stream() as stream`.
+
+        With `after` (and the `stream` it belongs to), it opens with a `replay` message and the
+        events held after that cursor (OWNER-API.md).
+        """
+        if after is None:
+            return EventStream(self)
+        query = {"after": str(after), **({"stream": stream} if stream else {})}
+        return EventStream(self, f"/api/v1/events?{urlencode(query)}")
 
     async def _object(self, method: str, path: str, json: Any = None) -> dict[str, Any]:
         data = await self._request(method, path, json)

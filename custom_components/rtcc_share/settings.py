@@ -18,6 +18,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .const import DAYS, DOMAIN, STORAGE_VERSION
+from .event_cursor import EventCursor
 
 _CLOCK: Final = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -81,6 +82,7 @@ class OwnerSettings:
     paused_until: datetime | None = None
     privacy_windows: list[PrivacyWindow] = field(default_factory=list)
     audit_head: str | None = None
+    event_cursor: EventCursor = field(default_factory=EventCursor)
     nightly_enabled: bool = False
     nightly_start: str = "22:00"
     nightly_end: str = "07:00"
@@ -108,6 +110,7 @@ class OwnerSettings:
             "paused_until": None if self.paused_until is None else self.paused_until.isoformat(),
             "privacy_windows": [w.to_json() for w in self.privacy_windows],
             "audit_head": self.audit_head,
+            "event_cursor": self.event_cursor.to_json(),
             "nightly": {
                 "enabled": self.nightly_enabled,
                 "start": self.nightly_start,
@@ -150,6 +153,7 @@ class OwnerSettings:
             paused_until=dt_util.parse_datetime(until) if isinstance(until, str) else None,
             privacy_windows=windows,
             audit_head=head if isinstance(head, str) else None,
+            event_cursor=EventCursor.from_json(data.get("event_cursor")),
         )
 
 
