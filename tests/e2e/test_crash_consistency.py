@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ..peers.camera import camera_available, run_camera
+from ..peers.camera import camera_or_skip
 from ..peers.go2rtc import go2rtc_binary
 from .crash_run import CrashRun
 
@@ -22,10 +22,7 @@ SEED = 9  # a schedule with deletes, revokes and one share left to run its windo
 
 @pytest.fixture(scope="module")
 def camera_url() -> Iterator[str]:
-    reason = camera_available()
-    if reason:
-        pytest.skip(reason)
-    with run_camera() as url:
+    with camera_or_skip() as url:
         yield url
 
 

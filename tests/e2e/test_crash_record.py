@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 from rtcc_gateway.signatures import sign_request
 
 from ..conftest import AGENCY_KEY, OWNER_TOKEN
-from ..peers.camera import camera_available, run_camera
+from ..peers.camera import camera_or_skip
 from ..peers.gateway_proc import GatewayProcess, start_gateway
 from ..peers.rtsp_client import play
 
@@ -66,10 +65,7 @@ async def audit(gw: GatewayProcess) -> list[dict[str, Any]]:
 async def test_a_viewer_connected_at_a_crash_is_closed_first_on_restart(
     socket_enabled: None, write_config: Callable[[Any], Path], config_dict: dict[str, Any]
 ) -> None:
-    reason = camera_available()
-    if reason:
-        pytest.skip(reason)
-    with run_camera() as camera_url:
+    with camera_or_skip() as camera_url:
         config_dict["cameras"][0].update(source=camera_url, consent=True, approval="auto")
         path = write_config(config_dict)
         gw = await start_gateway(path)

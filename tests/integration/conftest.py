@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 from homeassistant.components.camera import Camera, CameraEntityFeature
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
+from homeassistant.const import ATTR_ENTITY_ID, CONF_HOST, CONF_PORT, CONF_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
@@ -30,6 +30,8 @@ from custom_components.rtcc_share.discovery import lan
 
 from ..conftest import AGENCY_KEY, OWNER_TOKEN
 
+CONSENT = "switch.front_door_share_with_city"
+PAUSE = "switch.rtcc_share_pause_sharing"
 FRONT_SOURCE = "rtsp://user:frontpass@127.0.0.1:8554/front"
 GARAGE_SOURCE = "rtsps://127.0.0.1:8322/garage?token=expiring-1"
 
@@ -141,6 +143,28 @@ def make_entry(
     return entry
 
 
+def store_settings(hass_storage: dict[str, Any], entry: MockConfigEntry, data: Any) -> None:
+    """What the integration's settings store holds for `entry` before it loads."""
+    key = f"{DOMAIN}.{entry.entry_id}"
+    hass_storage[key] = {"version": 1, "key": key, "data": data}
+
+
+async def switch(hass: HomeAssistant, entity_id: str, on: bool) -> None:
+    await hass.services.async_call(
+        "switch", "turn_on" if on else "turn_off", {ATTR_ENTITY_ID: entity_id}, blocking=True
+    )
+
+
+async def auto_approve(hass: HomeAssistant, camera: str = "front_door") -> None:
+    """The camera's requests are decided by the policy (no owner in the loop)."""
+    await hass.services.async_call(
+        "select",
+        "select_option",
+        {ATTR_ENTITY_ID: f"select.{camera}_approval", "option": "auto"},
+        blocking=True,
+    )
+
+
 @pytest.fixture
 async def loaded(
     hass: HomeAssistant, gateway: tuple[Gateway, Bound], cameras: dict[str, FakeCamera]
@@ -208,3 +232,12 @@ async def city(hass: HomeAssistant, gateway: tuple[Gateway, Bound]) -> AsyncIter
                 return resp.status, await resp.json(content_type=None)
 
         yield request
+
+
+async def auto_share(hass: HomeAssistant, city: CityCall) -> dict[str, Any]:
+    """The front door offered and auto-approved, then a city request: the city's answer."""
+    await switch(hass, CONSENT, True)
+    await auto_approve(hass)
+    status, body = await city()
+    assert status == 201, body
+    return body

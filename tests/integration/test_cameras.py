@@ -15,9 +15,7 @@ from rtcc_gateway.app import Bound, Gateway
 from custom_components.rtcc_share.cameras import camera_id_for, stable_camera_id
 from custom_components.rtcc_share.const import DOMAIN
 
-from .conftest import FakeCamera, cam, make_entry, wait_for
-
-CONSENT = "switch.front_door_share_with_city"
+from .conftest import CONSENT, FakeCamera, cam, make_entry, store_settings, wait_for
 
 
 def pushed(gw: Gateway) -> dict[str, Any]:
@@ -93,13 +91,11 @@ async def test_choices_kept_under_old_ids_move_to_stable_ones(
     gw, bound = gateway
     entry = make_entry(hass, bound.owner[1], unique_id=gw.gateway_id)
     # What an older version kept: settings and a switch under the camera's object id.
-    hass_storage[f"{DOMAIN}.{entry.entry_id}"] = {
-        "version": 1,
-        "key": f"{DOMAIN}.{entry.entry_id}",
-        "data": {
-            "cameras": {"front_door": {"consent": True, "approval": "auto", "max_minutes": 30}}
-        },
-    }
+    store_settings(
+        hass_storage,
+        entry,
+        {"cameras": {"front_door": {"consent": True, "approval": "auto", "max_minutes": 30}}},
+    )
     old_device = dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id, identifiers={(DOMAIN, f"{gw.gateway_id}_front_door")}
     )

@@ -23,13 +23,12 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from rtcc_gateway.app import Bound, Gateway
 
 from ..conftest import GatewayFactory
-from ..peers.camera import camera_available, run_camera
+from ..peers.camera import camera_or_skip
 from ..peers.rtsp_client import play
-from .conftest import CityCall, FakeCamera, make_entry, wait_for
+from .conftest import CONSENT, CityCall, FakeCamera, auto_approve, make_entry, wait_for
 
 RUNS = 20
 GOAL_P99_MS = 500.0
-CONSENT = "switch.front_door_share_with_city"
 
 pytestmark = [pytest.mark.media, pytest.mark.bench]
 
@@ -37,10 +36,7 @@ pytestmark = [pytest.mark.media, pytest.mark.bench]
 @pytest.fixture(scope="module")
 def camera_url() -> Iterator[str]:
     """The synthetic H.264 camera on loopback."""
-    reason = camera_available()
-    if reason:
-        pytest.skip(reason)
-    with run_camera() as url:
+    with camera_or_skip() as url:
         yield url
 
 
@@ -65,12 +61,7 @@ async def sharing(
     entry = make_entry(hass, bound.owner[1], unique_id=gw.gateway_id)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await wait_for(lambda: entry.runtime_data.coordinator.connected)
-    await hass.services.async_call(
-        "select",
-        "select_option",
-        {ATTR_ENTITY_ID: "select.front_door_approval", "option": "auto"},
-        blocking=True,
-    )
+    await auto_approve(hass)
     yield entry, gw, bound
     await hass.config_entries.async_unload(entry.entry_id)
 

@@ -17,10 +17,9 @@ from rtcc_gateway.app import Bound, Gateway
 from custom_components.rtcc_share.const import DOMAIN, OWNER_LEASE_S
 
 from ..conftest import GatewayFactory
-from .conftest import FRONT_SOURCE, FakeCamera, cam, make_entry, wait_for
+from .conftest import CONSENT, FRONT_SOURCE, FakeCamera, cam, make_entry, store_settings, wait_for
 
 CONNECTED = "binary_sensor.rtcc_share_gateway_connected"
-CONSENT = "switch.front_door_share_with_city"
 
 
 async def test_registry_pushes_rtsp_cameras_only(
@@ -141,11 +140,7 @@ async def test_a_cut_audit_log_raises_a_repair_issue(
 ) -> None:
     gw, bound = gateway
     entry = make_entry(hass, bound.owner[1], unique_id=gw.gateway_id)
-    hass_storage[f"{DOMAIN}.{entry.entry_id}"] = {
-        "version": 1,
-        "key": f"{DOMAIN}.{entry.entry_id}",
-        "data": {"audit_head": "99999:" + "ab" * 32},
-    }
+    store_settings(hass_storage, entry, {"audit_head": "99999:" + "ab" * 32})
     assert await hass.config_entries.async_setup(entry.entry_id)
     # The audit-head check runs after the connection is made: wait for its outcome, the issue.
     issues = ir.async_get(hass)

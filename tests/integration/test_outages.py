@@ -16,16 +16,7 @@ from rtcc_gateway.app import Bound, Gateway
 from custom_components.rtcc_share.const import DOMAIN
 from custom_components.rtcc_share.issues import waiting_issue_id
 
-from .conftest import CityCall, cam, wait_for
-
-CONSENT = "switch.front_door_share_with_city"
-PAUSE = "switch.rtcc_share_pause_sharing"
-
-
-async def switch(hass: HomeAssistant, entity_id: str, on: bool) -> None:
-    await hass.services.async_call(
-        "switch", "turn_on" if on else "turn_off", {ATTR_ENTITY_ID: entity_id}, blocking=True
-    )
+from .conftest import CONSENT, PAUSE, CityCall, auto_share, cam, switch, wait_for
 
 
 async def go_away(entry: MockConfigEntry, gw: Gateway) -> None:
@@ -88,15 +79,7 @@ async def test_a_revoke_while_away_ends_the_share_at_reconnect(
     config_dict: dict[str, Any],
 ) -> None:
     entry, gw, bound = loaded
-    await switch(hass, CONSENT, True)
-    await hass.services.async_call(
-        "select",
-        "select_option",
-        {ATTR_ENTITY_ID: "select.front_door_approval", "option": "auto"},
-        blocking=True,
-    )
-    status, body = await city()
-    assert status == 201, body
+    await auto_share(hass, city)
     await go_away(entry, gw)
 
     await hass.services.async_call(DOMAIN, "revoke_all", {}, blocking=True)

@@ -10,20 +10,11 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from rtcc_gateway.app import Bound, Gateway
 
-from .conftest import CityCall, FakeCamera, cam, wait_for
-
-CONSENT = "switch.front_door_share_with_city"
-PAUSE = "switch.rtcc_share_pause_sharing"
+from .conftest import CONSENT, PAUSE, CityCall, FakeCamera, auto_share, cam, switch, wait_for
 
 
 def gw_camera(gw: Gateway, camera_id: str) -> dict[str, object]:
     return next(c for c in gw.owner_state()["cameras"] if c["id"] == camera_id)
-
-
-async def switch(hass: HomeAssistant, entity_id: str, on: bool) -> None:
-    await hass.services.async_call(
-        "switch", "turn_on" if on else "turn_off", {ATTR_ENTITY_ID: entity_id}, blocking=True
-    )
 
 
 async def test_consent_is_off_by_default_and_reaches_the_gateway(
@@ -47,15 +38,7 @@ async def test_consent_off_ends_a_live_share(
     hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound], city: CityCall
 ) -> None:
     _, gw, _ = loaded
-    await switch(hass, CONSENT, True)
-    await hass.services.async_call(
-        "select",
-        "select_option",
-        {ATTR_ENTITY_ID: "select.front_door_approval", "option": "auto"},
-        blocking=True,
-    )
-    status, body = await city()
-    assert status == 201, body
+    await auto_share(hass, city)
     await wait_for(lambda: hass.states.get("sensor.front_door_sharing_status").state == "live")
     assert hass.states.get("sensor.rtcc_share_active_shares").state == "1"
 

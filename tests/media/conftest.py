@@ -19,7 +19,7 @@ from ..gateway.conftest import (
     incident,
     sharing_config,
 )
-from ..peers.camera import camera_available, run_camera
+from ..peers.camera import camera_or_skip
 from ..peers.go2rtc import DOUBLE, go2rtc_binary
 from ..peers.recording_rtsp import RecordingRelay
 
@@ -35,10 +35,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="module")
 def camera_url() -> Iterator[str]:
     """An H.264 + G.711 camera behind Basic auth; the URL carries the credentials."""
-    reason = camera_available()
-    if reason:
-        pytest.skip(reason)
-    with run_camera("--audio", "--user", CAMERA_USER, "--password", CAMERA_PASSWORD) as url:
+    with camera_or_skip("--audio", "--user", CAMERA_USER, "--password", CAMERA_PASSWORD) as url:
         yield url.replace("rtsp://", f"rtsp://{CAMERA_USER}:{CAMERA_PASSWORD}@")
 
 

@@ -9,6 +9,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 SIM = Path(__file__).with_name("camera_sim.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
 
@@ -49,6 +51,16 @@ def run_camera(*args: str, timeout: float = 15) -> Iterator[str]:
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
+
+
+@contextlib.contextmanager
+def camera_or_skip(*args: str) -> Iterator[str]:
+    """run_camera, or skip the test with the reason the camera cannot run here."""
+    reason = camera_available()
+    if reason:
+        pytest.skip(reason)
+    with run_camera(*args) as url:
+        yield url
 
 
 def main() -> None:
