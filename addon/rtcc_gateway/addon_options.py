@@ -6,9 +6,10 @@ The add-on runs the same program as a standalone install (GATEWAY.md); its run s
         --token-file /data/owner_token --out /data/gateway.yaml
 
 and then `rtcc-gateway serve --config /data/gateway.yaml`. The add-on's options only hold what the
-homeowner types in the add-on's Configuration tab: how the city reaches the gateway, TLS files and
-the agencies. Cameras and the sharing policy come from the integration over the owner API, so the
-file gets `cameras: []` and a policy holding only the timezone.
+homeowner types in the add-on's Configuration tab: how the city reaches the gateway, TLS files, the
+agencies and the policy's starting values (timezone, paused, privacy windows, approval timeout).
+Cameras and the policy in force come from the integration over the owner API, which replaces those
+starting values once it connects; the file gets `cameras: []`.
 
 Bad options exit 2 with one `option: what is wrong` line per problem on stderr, named the way the
 add-on's Configuration tab names them. The owner token is read from its file and written only into
@@ -46,6 +47,9 @@ LOG_LEVELS: Final = ("trace", "debug", "info", "notice", "warning", "error", "fa
 DEFAULT_TIMEZONE: Final = "UTC"
 DEFAULT_SSL_DIR: Final = Path("/ssl")
 DEFAULT_DATA_DIR: Final = Path("/data/gateway")
+DEFAULT_APPROVAL_TIMEOUT_MIN: Final = 10
+MAX_APPROVAL_TIMEOUT_MIN: Final = 1440
+EVERY_DAY: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 # Configuration paths as the add-on's Configuration tab names them. Longest first, so that
 # `public.rtsp_base_url` is not rewritten as `public.rtsp_` + `base_url`.
@@ -57,6 +61,8 @@ _OPTION_NAMES: Final = (
     ("public.tls.key", "keyfile"),
     ("public.tls", "certfile/keyfile"),
     ("policy.timezone", "timezone"),
+    ("policy.privacy_windows", "privacy_windows"),
+    ("policy.paused", "paused"),
     ("owner.token", "owner token (--token-file)"),
 )
 
@@ -91,6 +97,9 @@ class AddonOptions:
     agencies: tuple[AgencyOption, ...] = ()
     timezone: str | None = None
     log_level: str = "info"
+    paused: bool = False
+    privacy_windows: tuple[dict[str, Any], ...] = ()
+    approval_timeout_minutes: int = DEFAULT_APPROVAL_TIMEOUT_MIN
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +139,23 @@ def _ssl_file_name(value: Any) -> str:
     return name
 
 
+def _minutes(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise vol.Invalid("expected an integer")
+    if not 1 <= value <= MAX_APPROVAL_TIMEOUT_MIN:
+        raise vol.Invalid(f"expected an integer from 1 to {MAX_APPROVAL_TIMEOUT_MIN} (minutes)")
+    return value
+
+
+def _days(value: Any) -> list[str]:
+    """`mon,tue,fri` as the Configuration tab holds it (empty: every day); names checked later."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return list(EVERY_DAY)
+    if not isinstance(value, str):
+        raise vol.Invalid("expected day names separated by commas, such as mon,tue,wed")
+    return [day.strip() for day in value.split(",")]
+
+
 def _rate_limit(value: Any) -> int | None:
     if value is None:
         return None
@@ -147,6 +173,15 @@ _AGENCY_OPTION: Final = vol.Schema(
     }
 )
 
+# A privacy window's start and end are checked by the gateway's own schema (HH:MM).
+_WINDOW_OPTION: Final = vol.Schema(
+    {
+        vol.Optional("days", default=None): _days,
+        vol.Required("start"): _string,
+        vol.Required("end"): _string,
+    }
+)
+
 OPTIONS_SCHEMA: Final = vol.Schema(
     {
         vol.Required("base_url"): _string,
@@ -159,6 +194,9 @@ OPTIONS_SCHEMA: Final = vol.Schema(
         vol.Optional("log_level", default="info"): vol.In(
             LOG_LEVELS, msg=f"expected one of {', '.join(LOG_LEVELS)}"
         ),
+        vol.Optional("paused", default=False): _bool,
+        vol.Optional("privacy_windows", default=list): vol.Any(None, [_WINDOW_OPTION]),
+        vol.Optional("approval_timeout_minutes", default=DEFAULT_APPROVAL_TIMEOUT_MIN): _minutes,
     }
 )
 
@@ -180,6 +218,9 @@ def parse_options(raw: Any) -> AddonOptions:
         agencies=tuple(AgencyOption(**agency) for agency in data["agencies"] or ()),
         timezone=data["timezone"],
         log_level=data["log_level"],
+        paused=data["paused"],
+        privacy_windows=tuple(data["privacy_windows"] or ()),
+        approval_timeout_minutes=data["approval_timeout_minutes"],
     )
 
 
@@ -238,7 +279,12 @@ def build_config(
         "restreamer": "auto",
         "go2rtc_bin": None,
         "agencies": agencies,
-        "policy": {"timezone": options.timezone or default_timezone or DEFAULT_TIMEZONE},
+        "policy": {
+            "timezone": options.timezone or default_timezone or DEFAULT_TIMEZONE,
+            "paused": options.paused,
+            "privacy_windows": [dict(window) for window in options.privacy_windows],
+            "approval_timeout_s": options.approval_timeout_minutes * 60,
+        },
         "cameras": [],
     }
 

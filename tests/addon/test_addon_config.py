@@ -193,6 +193,9 @@ def test_option_defaults_match_the_converter() -> None:
     assert options["keyfile"] == AddonOptions.__dataclass_fields__["keyfile"].default
     assert options["insecure_http"] is False
     assert options["log_level"] == "info"
+    for key in ("paused", "approval_timeout_minutes"):
+        assert options[key] == AddonOptions.__dataclass_fields__[key].default, key
+    assert options["privacy_windows"] == []
 
 
 # --- the image -----------------------------------------------------------------------------------

@@ -38,6 +38,9 @@ GOOD_OPTIONS: dict[str, Any] = {
     ],
     "timezone": "America/Chicago",
     "log_level": "info",
+    "paused": False,
+    "privacy_windows": [{"days": "mon,tue,wed,thu,fri", "start": "22:00", "end": "07:00"}],
+    "approval_timeout_minutes": 5,
 }
 # `field: what is wrong`; the field part is an option name, an indexed agency field, or a file.
 PROBLEM_LINE = re.compile(
@@ -175,7 +178,14 @@ def test_the_configuration_has_the_gateway_md_shape(addon: Addon) -> None:
     ]
     # Cameras and the policy come from the integration over the owner API.
     assert config["cameras"] == []
-    assert config["policy"] == {"timezone": "America/Chicago"}
+    assert config["policy"] == {
+        "timezone": "America/Chicago",
+        "paused": False,
+        "privacy_windows": [
+            {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "22:00", "end": "07:00"}
+        ],
+        "approval_timeout_s": 300,
+    }
 
 
 def test_the_add_on_defaults_are_enough(addon: Addon) -> None:
@@ -190,7 +200,12 @@ def test_the_add_on_defaults_are_enough(addon: Addon) -> None:
     }
     result = addon.convert(minimal, env={"TZ": "Europe/Paris"})
     assert result.returncode == 0, result.stderr
-    assert addon.config()["policy"] == {"timezone": "Europe/Paris"}, "Home Assistant's TZ"
+    assert addon.config()["policy"] == {
+        "timezone": "Europe/Paris",  # Home Assistant's TZ
+        "paused": False,
+        "privacy_windows": [],
+        "approval_timeout_s": 600,
+    }
     assert addon.config()["agencies"] == []
     assert gateway_check(addon.out).returncode == 0
 
@@ -220,7 +235,7 @@ def test_timezone_falls_back_to_utc_without_tz(addon: Addon) -> None:
         env=env,
     )
     assert result.returncode == 0, result.stderr
-    assert addon.config()["policy"] == {"timezone": "UTC"}
+    assert addon.config()["policy"]["timezone"] == "UTC"
     assert addon.config()["data_dir"] == "/data/gateway"
 
 
@@ -356,6 +371,34 @@ BAD_OPTIONS = [
         "log_level: expected one of trace, debug, info",
         id="log-level",
     ),
+    pytest.param(
+        {**GOOD_OPTIONS, "privacy_windows": [{"days": "mon,funday", "start": "22:00", "end": "7"}]},
+        "privacy_windows[0].days: unknown day 'funday'",
+        id="window-day",
+    ),
+    pytest.param(
+        {**GOOD_OPTIONS, "privacy_windows": [{"start": "22:00", "end": "25:00"}]},
+        "privacy_windows[0].end: ",
+        id="window-time",
+    ),
+    pytest.param(
+        {**GOOD_OPTIONS, "privacy_windows": [{"start": "22:00", "end": "22:00"}]},
+        "privacy_windows[0].end: start and end are equal",
+        id="window-empty",
+    ),
+    pytest.param(
+        {**GOOD_OPTIONS, "privacy_windows": [{"days": "mon"}]},
+        "privacy_windows[0].start: required field is missing",
+        id="window-start-missing",
+    ),
+    pytest.param(
+        {**GOOD_OPTIONS, "approval_timeout_minutes": 0},
+        "approval_timeout_minutes: expected an integer from 1 to 1440 (minutes)",
+        id="approval-timeout",
+    ),
+    pytest.param(
+        {**GOOD_OPTIONS, "paused": "no"}, "paused: expected true or false", id="paused-not-bool"
+    ),
     pytest.param({**GOOD_OPTIONS, "cameras": []}, "cameras: unknown field", id="unknown-option"),
     pytest.param(["not", "a", "mapping"], "(options): expected a mapping", id="not-a-mapping"),
 ]
@@ -466,3 +509,33 @@ def test_main_in_process(addon: Addon, capsys: pytest.CaptureFixture[str]) -> No
     captured = capsys.readouterr()
     assert_no_token(captured.out, captured.err)
     assert captured.err.startswith("log_level: ")
+
+
+# --- the policy's starting values ----------------------------------------------------------------
+
+
+def test_policy_options_reach_the_gateway_as_its_starting_policy(addon: Addon) -> None:
+    options = {
+        **GOOD_OPTIONS,
+        "paused": True,
+        "privacy_windows": [
+            {"start": "00:00", "end": "06:30"},
+            {"days": " sat , sun ", "start": "13:00", "end": "15:00"},
+        ],
+        "approval_timeout_minutes": 1440,
+    }
+    result = addon.convert(options)
+    assert result.returncode == 0, result.stderr
+    policy = addon.config()["policy"]
+    assert policy["paused"] is True
+    assert policy["approval_timeout_s"] == 86400
+    assert policy["privacy_windows"] == [
+        {
+            "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+            "start": "00:00",
+            "end": "06:30",
+        },
+        {"days": ["sat", "sun"], "start": "13:00", "end": "15:00"},
+    ]
+    checked = gateway_check(addon.out)
+    assert checked.returncode == 0, checked.stderr
