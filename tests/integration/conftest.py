@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any
 
 import aiohttp
@@ -29,9 +29,13 @@ from custom_components.rtcc_share.const import DOMAIN
 from custom_components.rtcc_share.discovery import lan
 
 from ..conftest import AGENCY_KEY, OWNER_TOKEN
+from ..peers.onvif_sim import OnvifSim, run_onvif_sim, sim_unavailable
 
 CONSENT = "switch.front_door_share_with_city"
 PAUSE = "switch.rtcc_share_pause_sharing"
+# The ONVIF simulator's credentials (a password with characters that need escaping).
+SIM_USER = "admin"
+SIM_PASSWORD = "Sim-Pass:w/rd@1"
 FRONT_SOURCE = "rtsp://user:frontpass@127.0.0.1:8554/front"
 GARAGE_SOURCE = "rtsps://127.0.0.1:8322/garage?token=expiring-1"
 
@@ -66,6 +70,16 @@ def no_lan_discovery(monkeypatch: pytest.MonkeyPatch) -> None:
         return []
 
     monkeypatch.setattr(lan, "ws_probe", nobody)
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[OnvifSim]:
+    """One ONVIF simulator with credentials per module (it takes about a second to start)."""
+    if (reason := sim_unavailable()) is not None:
+        print(f"skipping ipycam tests: {reason}")
+        pytest.skip(reason)
+    with run_onvif_sim(name="Porch-Sim", username=SIM_USER, password=SIM_PASSWORD) as running:
+        yield running
 
 
 @pytest.fixture
@@ -232,6 +246,25 @@ async def city(hass: HomeAssistant, gateway: tuple[Gateway, Bound]) -> AsyncIter
                 return resp.status, await resp.json(content_type=None)
 
         yield request
+
+
+async def go_away(entry: MockConfigEntry, gw: Gateway) -> None:
+    """The gateway stops, and the integration has seen it go."""
+    await gw.stop()
+    await wait_for(lambda: not entry.runtime_data.coordinator.connected)
+
+
+async def come_back(
+    entry: MockConfigEntry, bound: Bound, gateway_factory: Any, config_dict: dict[str, Any]
+) -> Gateway:
+    """The gateway starts again on its old ports (its database kept), and the integration is
+    connected to it again."""
+    config_dict["owner"]["port"] = bound.owner[1]
+    config_dict["public"]["port"] = bound.public[1]
+    config_dict["public"]["rtsp_port"] = bound.rtsp[1]
+    back, _ = await gateway_factory(config_dict)
+    await wait_for(lambda: entry.runtime_data.coordinator.connected)
+    return back
 
 
 async def auto_share(hass: HomeAssistant, city: CityCall) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -27,10 +27,9 @@ from custom_components.rtcc_share.discovery.onvif import (
     with_credentials,
 )
 
-from ..peers.onvif_sim import OnvifSim, run_onvif_sim, sim_unavailable
+from ..peers.onvif_sim import OnvifSim
+from .conftest import SIM_PASSWORD, SIM_USER
 
-USER = "admin"
-PASSWORD = "Sim-Pass:w/rd@1"
 WRONG_PASSWORD = "Wrong-Secret-9876"
 
 
@@ -51,20 +50,10 @@ def closes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 # --- against ipycam -------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def sim() -> Iterator[OnvifSim]:
-    """One simulator with credentials for the module (it takes about a second to start)."""
-    if (reason := sim_unavailable()) is not None:
-        print(f"skipping ipycam tests: {reason}")
-        pytest.skip(reason)
-    with run_onvif_sim(name="Porch-Sim", username=USER, password=PASSWORD) as running:
-        yield running
-
-
 async def test_lookup_returns_device_profiles_and_stream(
     socket_enabled: None, sim: OnvifSim, closes: list[int]
 ) -> None:
-    camera = await lookup("127.0.0.1", sim.onvif_port, USER, PASSWORD, timeout=15)
+    camera = await lookup("127.0.0.1", sim.onvif_port, SIM_USER, SIM_PASSWORD, timeout=15)
     assert (camera.host, camera.port) == ("127.0.0.1", sim.onvif_port)
     assert camera.manufacturer == "PythonCam"
     assert camera.model == "VirtualCam-1"
@@ -88,9 +77,9 @@ async def test_lookup_returns_device_profiles_and_stream(
 async def test_stream_uri_plays_h264(socket_enabled: None, sim: OnvifSim) -> None:
     if shutil.which("ffprobe") is None:
         pytest.skip("ffprobe is missing; run scripts/setup")
-    camera = await lookup("127.0.0.1", sim.onvif_port, USER, PASSWORD, timeout=15)
+    camera = await lookup("127.0.0.1", sim.onvif_port, SIM_USER, SIM_PASSWORD, timeout=15)
     # ipycam's RTSP server takes no credentials; they must not get in the way either.
-    uri = with_credentials(camera.stream_uri, USER, PASSWORD)
+    uri = with_credentials(camera.stream_uri, SIM_USER, SIM_PASSWORD)
     proc = await asyncio.create_subprocess_exec(
         *["ffprobe", "-v", "error", "-rtsp_transport", "tcp", "-rw_timeout", "10000000"],
         *["-show_entries", "stream=codec_name,width,height", "-of", "csv=p=0", uri],
@@ -110,13 +99,13 @@ async def test_wrong_password_is_an_auth_error(
     socket_enabled: None, sim: OnvifSim, closes: list[int]
 ) -> None:
     with pytest.raises(OnvifAuthError) as caught:
-        await lookup("127.0.0.1", sim.onvif_port, USER, WRONG_PASSWORD, timeout=15)
+        await lookup("127.0.0.1", sim.onvif_port, SIM_USER, WRONG_PASSWORD, timeout=15)
     message = str(caught.value)
     assert "rejected the username or password" in message
     assert "not authorized" in message.lower()
     assert f"127.0.0.1:{sim.onvif_port}" in message
     assert WRONG_PASSWORD not in message
-    assert PASSWORD not in message
+    assert SIM_PASSWORD not in message
     assert closes == [1]
 
 
@@ -132,7 +121,7 @@ async def test_closed_port_is_a_connection_error_quickly(
     closed_port: int, closes: list[int]
 ) -> None:
     with pytest.raises(OnvifConnectionError) as caught:
-        await lookup("127.0.0.1", closed_port, USER, WRONG_PASSWORD, timeout=15)
+        await lookup("127.0.0.1", closed_port, SIM_USER, WRONG_PASSWORD, timeout=15)
     message = str(caught.value)
     assert "did not answer" not in message, "a refused connection is not waited out"
     assert f"127.0.0.1:{closed_port}" in message
@@ -160,7 +149,7 @@ async def test_silent_device_times_out_as_connection_error(
     silent_server: int, closes: list[int]
 ) -> None:
     with pytest.raises(OnvifConnectionError, match=r"did not answer within 0\.5 s"):
-        await lookup("127.0.0.1", silent_server, USER, PASSWORD, timeout=0.5)
+        await lookup("127.0.0.1", silent_server, SIM_USER, SIM_PASSWORD, timeout=0.5)
     assert closes == [1]
 
 
@@ -178,10 +167,10 @@ async def http_server(socket_enabled: None) -> AsyncIterator[int]:
 
 async def test_not_an_onvif_device_is_an_onvif_error(http_server: int, closes: list[int]) -> None:
     with pytest.raises(OnvifError) as caught:
-        await lookup("127.0.0.1", http_server, USER, PASSWORD, timeout=10)
+        await lookup("127.0.0.1", http_server, SIM_USER, SIM_PASSWORD, timeout=10)
     assert type(caught.value) is OnvifError
     assert f"127.0.0.1:{http_server}" in str(caught.value)
-    assert PASSWORD not in str(caught.value)
+    assert SIM_PASSWORD not in str(caught.value)
     assert closes == [1]
 
 
@@ -248,7 +237,7 @@ async def test_unshareable_device_is_an_onvif_error(
     closed: list[int] = []
     monkeypatch.setattr(onvif_mod, "ONVIFCamera", fake_device_class(profiles, uri, closed))
     with pytest.raises(OnvifError, match=text) as caught:
-        await lookup("h", 80, USER, PASSWORD)
+        await lookup("h", 80, SIM_USER, SIM_PASSWORD)
     assert type(caught.value) is OnvifError
     assert closed == [1]
 
@@ -267,10 +256,10 @@ async def test_loose_values_from_a_device_are_normalised(monkeypatch: pytest.Mon
 
 
 def test_auth_fault_message_is_scrubbed() -> None:
-    fault = Fault(f"Sender not authorized for {PASSWORD}", code="env:Sender")
-    err = onvif_mod._translate(fault, "h:1", PASSWORD, 5)
+    fault = Fault(f"Sender not authorized for {SIM_PASSWORD}", code="env:Sender")
+    err = onvif_mod._translate(fault, "h:1", SIM_PASSWORD, 5)
     assert isinstance(err, OnvifAuthError)
-    assert PASSWORD not in str(err)
+    assert SIM_PASSWORD not in str(err)
     assert "***" in str(err)
 
 
@@ -293,7 +282,7 @@ def test_auth_fault_message_is_scrubbed() -> None:
     ],
 )
 def test_errors_are_translated(error: Exception, kind: type[OnvifError], text: str) -> None:
-    err = onvif_mod._translate(error, "h:1", PASSWORD, 5)
+    err = onvif_mod._translate(error, "h:1", SIM_PASSWORD, 5)
     assert type(err) is kind
     assert text in str(err)
 
@@ -357,7 +346,7 @@ def test_redact_uri(uri: str, expected: str) -> None:
 
 
 def test_credentials_round_trip_through_redaction() -> None:
-    uri = with_credentials("rtsp://10.0.0.5/main", USER, PASSWORD)
+    uri = with_credentials("rtsp://10.0.0.5/main", SIM_USER, SIM_PASSWORD)
     redacted = redact_uri(uri)
     assert "Sim-Pass" not in redacted
     assert redacted == "rtsp://admin:***@10.0.0.5/main"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Iterator
 from types import MappingProxyType
 from typing import Any
 
@@ -46,11 +45,9 @@ from custom_components.rtcc_share.discovery.onvif import (
 from custom_components.rtcc_share.discovery.ws_discovery import DiscoveredDevice, probe
 from custom_components.rtcc_share.issues import onvif_issue_id
 
-from ..peers.onvif_sim import OnvifSim, run_onvif_sim, sim_unavailable
-from .conftest import FakeCamera, cam, make_entry, wait_for
+from ..peers.onvif_sim import OnvifSim
+from .conftest import SIM_PASSWORD, SIM_USER, FakeCamera, cam, make_entry, wait_for
 
-USER = "admin"
-PASSWORD = "Sim-Pass:w/rd@1"
 WRONG_PASSWORD = "Wrong-Secret-9876"
 CAMERA_KEYS = ("consent", "approval", "max_minutes", "sharing_status", "viewers")
 PLATFORM_OF = {
@@ -110,15 +107,6 @@ def pushed(gw: Gateway) -> dict[str, Any]:
 # --- against ipycam (loopback-only namespace) ---------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def sim() -> Iterator[OnvifSim]:
-    if (reason := sim_unavailable()) is not None:
-        print(f"skipping ipycam tests: {reason}")
-        pytest.skip(reason)
-    with run_onvif_sim(name="Porch-Sim", username=USER, password=PASSWORD) as running:
-        yield running
-
-
 @pytest.fixture
 def lan_is_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
     """Discovery probes 127.0.0.1 (unicast) instead of the LAN."""
@@ -155,14 +143,14 @@ async def test_discovered_camera_is_added_shared_repaired_and_removed(
     caplog.clear()
     caplog.set_level(logging.DEBUG)
     result = await configure(
-        hass, result["flow_id"], {CONF_USERNAME: USER, CONF_PASSWORD: WRONG_PASSWORD}
+        hass, result["flow_id"], {CONF_USERNAME: SIM_USER, CONF_PASSWORD: WRONG_PASSWORD}
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "invalid_auth"}
     assert not unexpected_tracebacks(caplog)
     assert WRONG_PASSWORD not in caplog.text
     result = await configure(
-        hass, result["flow_id"], {CONF_USERNAME: USER, CONF_PASSWORD: PASSWORD}
+        hass, result["flow_id"], {CONF_USERNAME: SIM_USER, CONF_PASSWORD: SIM_PASSWORD}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Porch-Sim"
@@ -192,7 +180,7 @@ async def test_discovered_camera_is_added_shared_repaired_and_removed(
         hass, result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: sim.onvif_port}
     )
     result = await configure(
-        hass, result["flow_id"], {CONF_USERNAME: USER, CONF_PASSWORD: PASSWORD}
+        hass, result["flow_id"], {CONF_USERNAME: SIM_USER, CONF_PASSWORD: SIM_PASSWORD}
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
@@ -223,10 +211,10 @@ async def test_discovered_camera_is_added_shared_repaired_and_removed(
         context={"source": SOURCE_RECONFIGURE, "subentry_id": subentry.subentry_id},
     )
     assert result["step_id"] == "reconfigure"
-    address = {CONF_HOST: "127.0.0.1", CONF_PORT: sim.onvif_port, CONF_USERNAME: USER}
+    address = {CONF_HOST: "127.0.0.1", CONF_PORT: sim.onvif_port, CONF_USERNAME: SIM_USER}
     result = await configure(hass, result["flow_id"], {**address, CONF_PASSWORD: WRONG_PASSWORD})
     assert result["errors"] == {"base": "invalid_auth"}
-    result = await configure(hass, result["flow_id"], {**address, CONF_PASSWORD: PASSWORD})
+    result = await configure(hass, result["flow_id"], {**address, CONF_PASSWORD: SIM_PASSWORD})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     await wait_for(lambda: camera_id in pushed(gw))

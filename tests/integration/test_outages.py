@@ -16,23 +16,17 @@ from rtcc_gateway.app import Bound, Gateway
 from custom_components.rtcc_share.const import DOMAIN
 from custom_components.rtcc_share.issues import waiting_issue_id
 
-from .conftest import CONSENT, PAUSE, CityCall, auto_share, cam, switch, wait_for
-
-
-async def go_away(entry: MockConfigEntry, gw: Gateway) -> None:
-    await gw.stop()
-    await wait_for(lambda: not entry.runtime_data.coordinator.connected)
-
-
-async def come_back(
-    entry: MockConfigEntry, bound: Bound, gateway_factory: Any, config_dict: dict[str, Any]
-) -> Gateway:
-    config_dict["owner"]["port"] = bound.owner[1]
-    config_dict["public"]["port"] = bound.public[1]
-    config_dict["public"]["rtsp_port"] = bound.rtsp[1]
-    back, _ = await gateway_factory(config_dict)
-    await wait_for(lambda: entry.runtime_data.coordinator.connected)
-    return back
+from .conftest import (
+    CONSENT,
+    PAUSE,
+    CityCall,
+    auto_share,
+    cam,
+    come_back,
+    go_away,
+    switch,
+    wait_for,
+)
 
 
 def waiting(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:

@@ -16,7 +16,7 @@ from rtcc_gateway.app import Bound, Gateway
 from custom_components.rtcc_share.const import DOMAIN
 
 from ..conftest import GatewayFactory
-from .conftest import CityCall, cam, wait_for
+from .conftest import CityCall, cam, come_back, go_away, wait_for
 from .test_event import consent
 
 NIGHT = {
@@ -209,8 +209,7 @@ async def test_actions_while_the_gateway_is_down_lose_nothing(
 ) -> None:
     entry, gw, bound = loaded
     coordinator = entry.runtime_data.coordinator
-    await gw.stop()
-    await wait_for(lambda: not coordinator.connected)
+    await go_away(entry, gw)
     # Pausing and adding a window only take sharing away: kept, applied at reconnect.
     await call(hass, "pause")
     await call(hass, "set_privacy_schedule", {"windows": [NIGHT]})
@@ -222,9 +221,7 @@ async def test_actions_while_the_gateway_is_down_lose_nothing(
     assert err.value.translation_key == "gateway_away", "dropping a window could widen sharing"
     assert coordinator.settings.is_paused()
 
-    config_dict["owner"]["port"] = bound.owner[1]
-    back, _ = await gateway_factory(config_dict)
-    await wait_for(lambda: coordinator.connected)
+    back = await come_back(entry, bound, gateway_factory, config_dict)
     state = back.owner_state()
     assert state["paused"] is True
     assert state["policy"]["privacy_windows"] == [NIGHT]
