@@ -96,29 +96,51 @@ let failShot = async () => {};
     await go("approved");
 
     // A viewer (ffmpeg) reads the link: the panel says so.
-    await share.locator(".viewers", { hasText: /^1 viewer$/ }).waitFor(WAIT);
+    await share.locator(".viewers .count", { hasText: /^1 viewer$/ }).waitFor(WAIT);
+    const since = share.locator(".viewers .viewer");
+    await since.first().waitFor(WAIT);
+    const seen = (await since.allTextContents()).map((t) => t.trim());
+    if (seen.length !== 1 || !/^since \d\d:\d\d via RTSP$/.test(seen[0])) {
+      throw new Error(`expected one "since HH:MM via RTSP", got ${JSON.stringify(seen)}`);
+    }
     await shot("06-one-viewer");
     await go("viewing"); // the test checks that ffmpeg is still reading before the revoke
     await share.getByRole("button", { name: /^Revoke the share/ }).click();
     await panel.getByText("Nothing is shared now.").waitFor(WAIT);
     await shot("07-revoked");
 
-    // The owner renames the camera's entity (what HA's rename dialog does): the panel keeps the
-    // same camera, its consent still on, under the new entity id.
+    await go("revoked"); // the test sees ffmpeg's stream end (the viewer was cut)
+
+    // The owner renames the camera's entity (what HA's rename dialog does, through the entity
+    // registry's websocket command): the device, its sharing entities and consent are kept,
+    // and the panel shows the same camera, consent on, under the new entity id.
     const cameraId = await consent.getAttribute("data-camera");
-    const renamed = await page.evaluate(async () => {
+    const registry = () => page.evaluate(async () => {
       const hass = document.querySelector("home-assistant").hass;
-      const cams = Object.keys(hass.states).filter((id) => id.startsWith("camera."));
-      await hass.callWS({ type: "config/entity_registry/update", entity_id: cams[0], new_entity_id: "camera.front_door" });
-      return cams[0];
+      const entities = await hass.callWS({ type: "config/entity_registry/list" });
+      const devices = await hass.callWS({ type: "config/device_registry/list" });
+      return {
+        cameras: entities.filter((x) => x.entity_id.startsWith("camera.")).map((x) => ({ entity_id: x.entity_id, id: x.id, device_id: x.device_id })),
+        sharing: entities.filter((x) => x.platform === "rtcc_share").map((x) => ({ entity_id: x.entity_id, device_id: x.device_id })),
+        devices: devices.map((d) => d.id).sort(),
+      };
     });
+    const before = await registry();
+    if (before.cameras.length !== 1) throw new Error(`expected one camera entity, got ${JSON.stringify(before.cameras)}`);
+    const renamedFrom = before.cameras[0].entity_id;
+    await page.evaluate(async (from) => {
+      const hass = document.querySelector("home-assistant").hass;
+      await hass.callWS({ type: "config/entity_registry/update", entity_id: from, new_entity_id: "camera.front_door" });
+    }, renamedFrom);
     await panel.getByText("camera.front_door").waitFor(WAIT);
-    const after = panel.locator(`button[role="switch"][data-camera="${cameraId}"]`);
-    if ((await after.getAttribute("aria-checked")) !== "true") throw new Error("consent was lost by the rename");
+    const kept = panel.locator(`button[role="switch"][data-camera="${cameraId}"]`);
+    await kept.waitFor(WAIT);
+    if ((await kept.getAttribute("aria-checked")) !== "true") throw new Error("consent was lost by the rename");
+    if (await panel.getByText(renamedFrom, { exact: true }).count()) throw new Error(`${renamedFrom} is still shown`);
+    const after = await registry();
     await shot("08-renamed");
-    step("renamed", { from: renamed, camera_id: cameraId });
     if (errors.length) throw new Error(`errors on the page: ${errors.join("; ")}`);
-    await go("revoked");
+    await go("renamed", { from: renamedFrom, camera_id: cameraId, before, after });
   } catch (err) {
     await failShot();
     throw err;

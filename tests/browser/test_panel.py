@@ -4,7 +4,8 @@ Home Assistant runs as `hass -c DIR --skip-pip` (tests/peers/real_hass.py), set 
 real config flows: RTCC Share against the real gateway process, and the generic camera pointing
 at the synthetic camera. The owner logs in on the real login page, turns consent on, sees the
 city's request with its countdown, approves it, sees the share live and "1 viewer" while ffmpeg
-reads the link, revokes it and sees the viewer cut. Screenshots go to artifacts/screenshots/.
+reads the link ("since HH:MM via RTSP"), revokes it and sees the viewer cut, then renames the
+camera entity and sees consent and the device kept. Screenshots go to artifacts/screenshots/.
 """
 
 from __future__ import annotations
@@ -197,11 +198,33 @@ async def _viewer(link: str) -> asyncio.subprocess.Process:
     )  # fmt: skip
 
 
+async def _check_rename_kept(renamed: dict[str, Any], gw: GatewayProcess) -> None:
+    """After the camera entity's rename: the same registry entry and device, no device added or
+    removed, the sharing entities on the same devices, and the gateway's camera (same id) still
+    offered with consent on."""
+    before, after = renamed["before"], renamed["after"]
+    (was,) = before["cameras"]
+    (now,) = after["cameras"]
+    assert (now["entity_id"], now["id"]) == ("camera.front_door", was["id"]), renamed
+    assert now["device_id"] == was["device_id"], "the camera's device is kept"
+    assert after["devices"] == before["devices"], "no device made, none removed"
+    assert sorted(str(e["device_id"]) for e in after["sharing"]) == sorted(
+        str(e["device_id"]) for e in before["sharing"]
+    ), "the sharing entities stay on their devices"
+    url = f"http://127.0.0.1:{gw.owner_port}/api/v1/state"
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(url, headers={"Authorization": f"Bearer {OWNER_TOKEN}"}) as resp,
+    ):
+        state = await resp.json()
+    assert [(c["id"], c["consent"]) for c in state["cameras"]] == [(renamed["camera_id"], True)]
+
+
 @pytest.mark.timeout(900)  # a real Home Assistant and a browser on a loaded 2-core machine
 async def test_owner_approves_watches_and_revokes_from_the_panel(
     stack: tuple[RealHass, City, GatewayProcess],
 ) -> None:
-    hass, city, _ = stack
+    hass, city, gw = stack
     SHOTS.mkdir(parents=True, exist_ok=True)
     for old in SHOTS.glob("*.png"):
         old.unlink()  # each run's own screenshots only
@@ -220,7 +243,8 @@ async def test_owner_approves_watches_and_revokes_from_the_panel(
     viewer: asyncio.subprocess.Process | None = None
     request_id = ""
 
-    async def expect(name: str) -> None:
+    async def expect(name: str) -> Any:
+        """Read the browser's lines up to STEP `name`; returns the data it carries."""
         while True:
             raw = await asyncio.wait_for(node.stdout.readline(), STEP_TIMEOUT_S)
             line = raw.decode(errors="replace").rstrip()
@@ -232,7 +256,8 @@ async def test_owner_approves_watches_and_revokes_from_the_panel(
                     f"{line}\n--- browser: {said[-10:]}\n--- Home Assistant:\n{hass.log_tail(40)}"
                 )
             if line.split(" ")[:2] == ["STEP", name]:
-                return
+                rest = line.split(" ", 2)[2:]
+                return json.loads(rest[0]) if rest else None
 
     def go() -> None:
         node.stdin.write(b"GO\n")
@@ -253,6 +278,9 @@ async def test_owner_approves_watches_and_revokes_from_the_panel(
         await expect("revoked")
         # The revoke cut the viewer: ffmpeg's stream ends by itself.
         await asyncio.wait_for(viewer.wait(), STEP_TIMEOUT_S)
+        go()
+        renamed = await expect("renamed")
+        await _check_rename_kept(renamed, gw)
         go()
         await expect("done")
         assert await asyncio.wait_for(node.wait(), STEP_TIMEOUT_S) == 0

@@ -28,6 +28,9 @@ function left(ms) {
 }
 
 const when = (iso) => (iso ? new Date(iso).toLocaleString() : "—");
+// A time of day in the viewer's own clock, 24-hour HH:MM.
+const hhmm = (iso) => (iso ? new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }) : "—");
+const VIA = { rtsp: "RTSP", mp4: "MP4", hls: "HLS" };
 
 const CSS = `
 :host { display: block; color: var(--primary-text-color); background: var(--primary-background-color);
@@ -248,15 +251,16 @@ class RtccSharePanel extends HTMLElement {
         </div></article>`;
     }).join("");
     const shares = g.shares.map((s) => {
-      const viewers = Array.isArray(s.viewers) ? s.viewers.length : Number(s.viewers || 0);
-      const detail = Array.isArray(s.viewers)
-        ? s.viewers.map((v) => `${esc(v.via || "")} since ${esc(when(v.connected_at))}`).join("; ") : "";
+      // Each viewer now (gateway's viewers_now): since when and via which format.
+      const now = Array.isArray(s.viewers_now) ? s.viewers_now : [];
+      const viewers = Number(s.viewers ?? now.length) || 0;
+      const detail = now.map((v) => `<span class="viewer">since ${esc(hhmm(v.connected_at))} via ${esc(VIA[v.via] || v.via || "?")}</span>`).join(", ");
       return `<li class="row"><span class="grow"><strong>${esc(cam(s.camera_id))}</strong>
           <span class="status ${esc(s.status)}">${esc(STATUS[s.status] || s.status)}</span><br>
           <span class="muted">${s.status === "live" ? "ends in" : "starts"}</span>
           <span class="timer" role="timer" aria-label="Time left" data-deadline="${esc(s.status === "live" ? s.ends_at : s.starts_at)}"></span>
           <span class="muted">(until ${esc(when(s.ends_at))})</span></span>
-        <span class="viewers">${esc(plural(viewers, "viewer"))}${detail ? ` <span class="muted">${detail}</span>` : ""}</span>
+        <span class="viewers"><span class="count">${esc(plural(viewers, "viewer"))}</span>${detail ? ` <span class="muted">${detail}</span>` : ""}</span>
         ${this._btn("revoke", e, "Revoke", { id: s.share_id, cls: "danger", aria: `Revoke the share of ${cam(s.camera_id)}` })}
       </li>`;
     }).join("");
