@@ -9,6 +9,7 @@ from unittest.mock import patch
 import pytest
 from aiohttp import web
 from homeassistant import config_entries
+from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -271,9 +272,14 @@ async def test_reauth_refuses_a_different_gateway(
     assert entry.data[CONF_TOKEN] == WRONG_TOKEN
 
 
-def hassio_info(config: dict[str, object]) -> HassioServiceInfo:
-    return HassioServiceInfo(
-        config=config, name="RTCC Share gateway", slug="rtcc_share", uuid="1234"
+async def announced(hass: HomeAssistant, config: dict[str, object]) -> ConfigFlowResult:
+    """The add-on announces itself through the Supervisor with `config`."""
+    return await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": config_entries.SOURCE_HASSIO},
+        data=HassioServiceInfo(
+            config=config, name="RTCC Share gateway", slug="rtcc_share", uuid="1234"
+        ),
     )
 
 
@@ -282,10 +288,8 @@ async def test_supervisor_discovery_asks_for_the_waiver_then_creates_the_entry(
 ) -> None:
     gw, bound = gateway
     with patch("custom_components.rtcc_share.async_setup_entry", return_value=True):
-        result = await hass.config_entries.flow.async_init(
-            DOMAIN,
-            context={"source": config_entries.SOURCE_HASSIO},
-            data=hassio_info({"host": "127.0.0.1", "port": bound.owner[1], "token": OWNER_TOKEN}),
+        result = await announced(
+            hass, {"host": "127.0.0.1", "port": bound.owner[1], "token": OWNER_TOKEN}
         )
         assert result["type"] is FlowResultType.FORM
         assert result["step_id"] == "hassio_confirm"
@@ -304,10 +308,8 @@ async def test_supervisor_discovery_updates_a_known_gateway(
     entry = MockConfigEntry(domain=DOMAIN, unique_id=gw.gateway_id, data=user_input(bound, "x"))
     entry.add_to_hass(hass)
     with patch("custom_components.rtcc_share.async_setup_entry", return_value=True):
-        result = await hass.config_entries.flow.async_init(
-            DOMAIN,
-            context={"source": config_entries.SOURCE_HASSIO},
-            data=hassio_info({"host": "127.0.0.1", "port": bound.owner[1], "token": OWNER_TOKEN}),
+        result = await announced(
+            hass, {"host": "127.0.0.1", "port": bound.owner[1], "token": OWNER_TOKEN}
         )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
@@ -328,9 +330,7 @@ async def test_supervisor_discovery_that_does_not_work_aborts(
     _, bound = gateway
     if config.get("port") == "OWNER":
         config = {**config, "port": bound.owner[1]}
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": config_entries.SOURCE_HASSIO}, data=hassio_info(config)
-    )
+    result = await announced(hass, config)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == reason
 
