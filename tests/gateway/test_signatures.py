@@ -10,26 +10,18 @@ from typing import Any
 
 import aiosqlite
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
-    NoEncryption,
-    PrivateFormat,
     PublicFormat,
 )
 from multidict import CIMultiDict
 from rtcc_gateway.config import Agency
 from rtcc_gateway.signatures import (
     InMemoryNonceStore,
-    KeyFileError,
     NonceStore,
     SignatureError,
     SqliteNonceStore,
-    generate_private_key,
-    load_private_key,
-    private_key_pem,
-    public_key_b64,
     sign_request,
     verify_request,
 )
@@ -362,37 +354,3 @@ async def test_in_memory_store_purges_nonces_older_than_the_window() -> None:
 async def test_now_must_be_timezone_aware() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         await verify(sign(), now=NOW.replace(tzinfo=None))
-
-
-# --- keys --------------------------------------------------------------------------------------
-
-
-def test_private_key_pem_round_trip(tmp_path: Path) -> None:
-    key = generate_private_key()
-    pem = private_key_pem(key)
-    assert pem.startswith(b"-----BEGIN PRIVATE KEY-----")
-    path = tmp_path / "city.pem"
-    path.write_bytes(pem)
-    loaded = load_private_key(path)
-    assert public_key_b64(loaded) == public_key_b64(key) == public_key_b64(key.public_key())
-    raw = base64.b64decode(public_key_b64(key), validate=True)
-    assert raw == key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-
-
-def test_load_private_key_names_the_problem(tmp_path: Path) -> None:
-    with pytest.raises(KeyFileError, match="does not exist"):
-        load_private_key(tmp_path / "missing.pem")
-    with pytest.raises(KeyFileError, match="is a directory"):
-        load_private_key(tmp_path)
-    garbage = tmp_path / "garbage.pem"
-    garbage.write_text("hello")
-    with pytest.raises(KeyFileError, match="not a PEM private key"):
-        load_private_key(garbage)
-    ec_key = tmp_path / "ec.pem"
-    ec_key.write_bytes(
-        ec.generate_private_key(ec.SECP256R1()).private_bytes(
-            Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
-        )
-    )
-    with pytest.raises(KeyFileError, match="not Ed25519"):
-        load_private_key(ec_key)
