@@ -27,6 +27,8 @@ from hypothesis import HealthCheck
 from rtcc_gateway.signatures import sign_request
 from schemathesis import checks as st_checks
 
+from .process import stop_process
+
 CHECKS = (
     st_checks.not_a_server_error,
     st_checks.status_code_conformance,
@@ -166,9 +168,4 @@ def running_gateway(config: dict[str, Any], folder: Path) -> Iterator[dict[str, 
             "owner": f"http://{ports['owner']}",
         }
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, timeout=15)

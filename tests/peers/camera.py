@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from .process import stop_process
+
 SIM = Path(__file__).with_name("camera_sim.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
 
@@ -42,12 +44,7 @@ def run_camera(*args: str, timeout: float = 15) -> Iterator[str]:
             raise AssertionError(f"camera did not start: {line!r} {err}")
         yield line.split(" ", 1)[1]
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, timeout=5)
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()

@@ -21,6 +21,8 @@ from typing import Any
 import pytest
 import yaml
 
+from .process import stop_process
+
 DOUBLE = Path(__file__).with_name("go2rtc_double.py")
 NO_REAL = "GO2RTC_BIN not set: real go2rtc not available here"
 
@@ -92,12 +94,7 @@ def run_go2rtc(
         wait_port(rtsp_port)
         yield RunningGo2rtc(f"http://127.0.0.1:{api_port}", rtsp_port, path, proc)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, timeout=10)
 
 
 def children(pid: int) -> set[int]:
