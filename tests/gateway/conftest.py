@@ -188,6 +188,20 @@ def sharing_config(config: dict[str, Any], **camera: Any) -> dict[str, Any]:
     return config
 
 
+def with_garage(config: dict[str, Any], lat: float, lon: float) -> dict[str, Any]:
+    """The configuration with a second camera, `garage`, shared (consent on) at lat/lon."""
+    config["cameras"].append(
+        {
+            "id": "garage",
+            "label": "Garage",
+            "source": "rtsp://127.0.0.1/g",
+            "location": {"lat": lat, "lon": lon},
+            "consent": True,
+        }
+    )
+    return config
+
+
 INCIDENT: dict[str, Any] = {
     "incident_id": "JPD-2026-001234",
     "offense": "burglary",

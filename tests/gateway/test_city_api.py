@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ..conftest import CAMERA_SOURCE, OTHER_AGENCY_KEY, Clock
-from .conftest import HarnessFactory, incident, sharing_config
+from .conftest import HarnessFactory, incident, sharing_config, with_garage
 
 
 def parse(ts: str) -> datetime:
@@ -259,15 +259,7 @@ async def test_city_delete_cuts_every_share_and_repeats_as_204(
 async def test_cameras_list_shows_consent_only_and_hides_the_schedule(
     harness_factory: HarnessFactory, config_dict: dict[str, Any]
 ) -> None:
-    config_dict["cameras"].append(
-        {
-            "id": "garage",
-            "label": "Garage",
-            "source": "rtsp://127.0.0.1/g",
-            "location": {"lat": 32.29912, "lon": -90.18567},
-            "consent": True,
-        }
-    )
+    with_garage(config_dict, 32.29912, -90.18567)
     config_dict["policy"]["paused"] = True
     h = await harness_factory(config_dict)
     answer = await h.city.call("GET", "/api/v1/cameras")
@@ -434,15 +426,7 @@ async def test_responses_were_checked_against_openapi(
 async def test_the_owner_log_says_why_no_camera_was_offered(
     harness_factory: HarnessFactory, config_dict: dict[str, Any]
 ) -> None:
-    config_dict["cameras"].append(
-        {
-            "id": "garage",
-            "label": "Garage",
-            "source": "rtsp://127.0.0.1/g",
-            "consent": True,
-            "location": {"lat": 32.40, "lon": -90.10},
-        }
-    )
+    with_garage(config_dict, 32.40, -90.10)
     h = await harness_factory(config_dict)
     answer = await h.city.call("POST", "/api/v1/requests", incident())
     assert (answer.body["status"], answer.body["shares"]) == ("declined", [])

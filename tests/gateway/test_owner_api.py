@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from ..conftest import CAMERA_SOURCE, OWNER_TOKEN, Clock
-from .conftest import Harness, HarnessFactory, incident, sharing_config
+from .conftest import Harness, HarnessFactory, incident, sharing_config, with_garage
 
 OWNER_ROUTES = [
     ("GET", "/api/v1/info"),
@@ -122,16 +122,7 @@ async def test_bad_policy_pushes_name_each_field_and_change_nothing(
 async def test_approve_and_deny_per_camera(
     harness_factory: HarnessFactory, config_dict: dict[str, Any]
 ) -> None:
-    config_dict["cameras"].append(
-        {
-            "id": "garage",
-            "label": "Garage",
-            "source": "rtsp://127.0.0.1/g",
-            "location": {"lat": 32.2991, "lon": -90.1851},
-            "consent": True,
-        }
-    )
-    h = await harness_factory(sharing_config(config_dict))
+    h = await harness_factory(sharing_config(with_garage(config_dict, 32.2991, -90.1851)))
     request_id = (await h.city.call("POST", "/api/v1/requests", incident())).body["request_id"]
     state = (await h.owner.call("GET", "/api/v1/state")).body
     (pending,) = state["pending_requests"]

@@ -12,22 +12,29 @@ from typing import Any
 from rtcc_gateway.signatures import sign_request
 
 from ..conftest import AGENCY_KEY, Clock, GatewayFactory, RecordingRestreamer
-from .conftest import HarnessFactory, incident, sharing_config
+from .conftest import Answer, Harness, HarnessFactory, incident, sharing_config
+
+
+async def _share_then_restart(
+    harness_factory: HarnessFactory, config_dict: dict[str, Any], duration_s: int, down_s: int
+) -> tuple[Answer, str, Harness]:
+    """A live share of `duration_s`, then the gateway stopped and started `down_s` later."""
+    config = sharing_config(config_dict, approval="auto")
+    first = await harness_factory(config)
+    answer = await first.city.call("POST", "/api/v1/requests", incident(duration_s=duration_s))
+    token = answer.body["shares"][0]["links"]["rtsp"].rsplit("/", 1)[1]
+    await first.gateway.stop()
+    clock = Clock()
+    clock.advance(down_s)
+    second = await harness_factory(config, clock=clock, restreamer=RecordingRestreamer())
+    return answer, token, second
 
 
 async def test_a_restart_in_the_window_resumes_the_share_until_its_end(
     harness_factory: HarnessFactory, config_dict: dict[str, Any]
 ) -> None:
-    config = sharing_config(config_dict, approval="auto")
-    first = await harness_factory(config)
-    answer = await first.city.call("POST", "/api/v1/requests", incident(duration_s=600))
-    token = answer.body["shares"][0]["links"]["rtsp"].rsplit("/", 1)[1]
-    await first.gateway.stop()
-
-    clock = Clock()
-    clock.advance(300)
-    restreamer = RecordingRestreamer()
-    second = await harness_factory(config, clock=clock, restreamer=restreamer)
+    answer, token, second = await _share_then_restart(harness_factory, config_dict, 600, 300)
+    clock, restreamer = second.clock, second.restreamer
     assert second.gateway.shares.live_share(token) is not None
     assert restreamer.calls[:2] == [("start", None), ("reconcile", {token})]
     assert token in restreamer.streams
@@ -45,16 +52,8 @@ async def test_a_restart_in_the_window_resumes_the_share_until_its_end(
 async def test_a_window_that_ended_while_down_is_closed_never_resumed(
     harness_factory: HarnessFactory, config_dict: dict[str, Any]
 ) -> None:
-    config = sharing_config(config_dict, approval="auto")
-    first = await harness_factory(config)
-    answer = await first.city.call("POST", "/api/v1/requests", incident(duration_s=60))
-    token = answer.body["shares"][0]["links"]["rtsp"].rsplit("/", 1)[1]
-    await first.gateway.stop()
-
-    clock = Clock()
-    clock.advance(61)
-    restreamer = RecordingRestreamer()
-    second = await harness_factory(config, clock=clock, restreamer=restreamer)
+    answer, token, second = await _share_then_restart(harness_factory, config_dict, 60, 61)
+    restreamer = second.restreamer
     assert second.gateway.shares.live_share(token) is None
     assert ("add", token) not in [(c, getattr(a, "token", a)) for c, a in restreamer.calls]
     assert restreamer.calls[1] == ("reconcile", set())
