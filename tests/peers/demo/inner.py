@@ -98,7 +98,7 @@ async def story(args: argparse.Namespace, work: Path, steps: Steps) -> None:
         if args.interactive:
             say(f"approve it in the panel now: {hass.url}{PANEL_PATH}")
             decided = await city.wait_decided(stack, request_id, APPROVAL_WAIT_S)
-            how = "in the panel"
+            how = "in Home Assistant"
         else:
             await owner.approve(hass, request_id)
             decided = await city.wait_decided(stack, request_id, owner.FLOW_TIMEOUT_S)

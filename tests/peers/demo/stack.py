@@ -21,7 +21,6 @@ import yaml
 from ..camera import SIM as CAMERA_SIM
 from ..camera import SYSTEM_PYTHON
 from ..gateway_proc import GatewayProcess, start_gateway
-from ..onvif_sim import SIM as ONVIF_SIM
 from ..onvif_sim import free_port
 from ..real_hass import LATITUDE, LONGITUDE, RealHass, start_real_hass
 from .steps import StepFailedError
@@ -32,6 +31,7 @@ CAMERA_PASSWORD = secrets.token_hex(8)
 STREAM_PATH = "/video_main"  # what the ONVIF simulator's GetStreamUri answers
 AGENCY_ID = "demo-pd"
 AGENCY_NAME = "Demo Police Department"
+ONVIF_MODULE = "tests.peers.onvif_sim"
 START_TIMEOUT_S = 60.0  # fails a broken start only
 
 
@@ -106,7 +106,9 @@ async def start_camera(stack: contextlib.AsyncExitStack, logs: Path) -> tuple[st
 async def start_onvif(stack: contextlib.AsyncExitStack, logs: Path, rtsp_port: int) -> str:
     """ipycam answering ONVIF and WS-Discovery; its stream URI names the camera's port (ipycam's
     own RTSP server finds that port taken and stays out of the way)."""
-    args = [sys.executable, str(ONVIF_SIM), "--name", CAMERA_NAME, "--rtsp-port", str(rtsp_port)]
+    # As a module from the checkout (cwd), so the simulator's package-relative imports resolve.
+    args = [sys.executable, "-m", ONVIF_MODULE, "--name", CAMERA_NAME]
+    args += ["--rtsp-port", str(rtsp_port)]
     args += ["--username", CAMERA_USER, "--password", CAMERA_PASSWORD, "--fps", "2"]
     child, ready = await spawn_until_ready("ONVIF simulator", "onvif", args, logs)
     stack.push_async_callback(child.stop)
