@@ -34,16 +34,30 @@ async def test_state_says_since_when_and_via_which_format_each_viewer_watches(
     before = h.clock().replace(microsecond=0)
     viewer = await play(rtsp)
     reading = asyncio.ensure_future(viewer.read_until_end(60))
-    try:
-        await viewer.until(lambda: viewer.packets > 0)
-        async with aiohttp.ClientSession() as session, session.get(mp4) as resp:
-            assert resp.status == 200
-            await resp.content.readexactly(4096)
-            after = h.clock()
-            state = (await h.owner.call("GET", "/api/v1/state")).body  # checked by the document
-    finally:
-        reading.cancel()
-        viewer.close()
+    async with aiohttp.ClientSession() as session:
+        try:
+            await viewer.until(lambda: viewer.packets > 0)
+            async with session.get(mp4) as resp:
+                assert resp.status == 200
+                await resp.content.readexactly(4096)
+                after = h.clock()
+                state = (await h.owner.call("GET", "/api/v1/state")).body  # checked by the doc
+                events = await session.ws_connect(
+                    f"{h.owner.url}/api/v1/events?after=0", headers=h.owner.default_headers
+                )
+        finally:
+            reading.cancel()
+            viewer.close()
+        # Both gone: wait for the door to say so (after=0 replays any said before subscribing).
+        async with asyncio.timeout(30):
+            gone = 0
+            while gone < 2:
+                gone += (await events.receive_json())["type"] == "viewer_disconnected"
+        await events.close()
+    left = (await h.owner.call("GET", "/api/v1/state")).body["shares"]
+    assert [(s["viewers"], s["viewers_now"]) for s in left if s["share_id"] == share_id] == [
+        (0, [])
+    ]
     (share,) = [s for s in state["shares"] if s["share_id"] == share_id]
     assert share["viewers"] == 2
     assert [v["via"] for v in share["viewers_now"]] == ["rtsp", "mp4"], "oldest first"
