@@ -9,6 +9,7 @@ already loopback-only, which is what the demo's own namespace gives it. `.ci/run
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -31,18 +32,25 @@ def test_check_fails_naming_the_step_when_consent_is_forced_off(tmp_path: Path) 
         if reason is not None:
             print(f"skipping the demo: {reason}")
             pytest.skip(reason)
-    done = subprocess.run(
+    # Its own process group, so a broken run that times out takes all it started with it.
+    proc = subprocess.Popen(
         [sys.executable, "-m", "tests.peers.demo.inner", "--check", "--work", str(tmp_path)],
         cwd=ROOT,
         env={**os.environ, "RTCC_DEMO_CONSENT": "off"},
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=RUN_TIMEOUT_S,
-        check=False,
+        start_new_session=True,
     )
-    lines = done.stdout.splitlines()
-    said = "\n".join(lines) + "\n--- stderr:\n" + done.stderr[-3000:]
-    assert done.returncode == 1, said
+    try:
+        out, err = proc.communicate(timeout=RUN_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        pytest.fail(f"the demo did not end within {RUN_TIMEOUT_S} s:\n{out}\n{err[-3000:]}")
+    lines = out.splitlines()
+    said = "\n".join(lines) + "\n--- stderr:\n" + err[-3000:]
+    assert proc.returncode == 1, said
     # What comes before consent held: the camera came through ONVIF discovery into the gateway.
     assert any("added through ONVIF discovery" in line for line in lines), said
     assert any("consent forced OFF" in line for line in lines), said

@@ -51,8 +51,10 @@ async def amain(argv: list[str]) -> int:
         forwarder = await serve_unix_as_tcp(ha_port, folder / "ha.sock")
         story_args = [*argv, "--ha-port", str(ha_port), "--forward-dir", str(folder)]
         story_args += ["--work", str(folder / "work")]
+        # Root makes the namespaces itself; anyone else through a user namespace of their own.
+        as_user = [] if os.geteuid() == 0 else ["--map-root-user"]
         proc = await asyncio.create_subprocess_exec(
-            "unshare", "--net", "--pid", "--fork", "--kill-child", "--",
+            "unshare", *as_user, "--net", "--pid", "--fork", "--kill-child", "--",
             "sh", "-c", NETNS_SETUP, "sh",
             sys.executable, "-m", "tests.peers.demo.inner", *story_args,
             cwd=ROOT,
