@@ -48,23 +48,30 @@ def _values(headers: Headers, name: str) -> list[str]:
     return [v for k, v in headers if k.lower() == lower]
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
-    """A request; Content-Length is framing, so it lives in the body's length, not in headers."""
+class _Headed:
+    """Header look-up shared by requests and responses (both keep `headers` as sent)."""
 
-    method: str
-    uri: str
-    headers: Headers = ()
-    body: bytes = b""
+    __slots__ = ()
+    headers: Headers
 
     def values(self, name: str) -> list[str]:
         """Every value of a header (names compared without case)."""
         return _values(self.headers, name)
 
     def header(self, name: str) -> str | None:
-        """The header's value; None when absent. Callers that need one refuse duplicates."""
+        """The last value of a header; None when absent. Callers that need one refuse duplicates."""
         found = self.values(name)
         return found[-1] if found else None
+
+
+@dataclass(frozen=True, slots=True)
+class Request(_Headed):
+    """A request; Content-Length is framing, so it lives in the body's length, not in headers."""
+
+    method: str
+    uri: str
+    headers: Headers = ()
+    body: bytes = b""
 
     @property
     def cseq(self) -> str:
@@ -80,22 +87,13 @@ class Request:
 
 
 @dataclass(frozen=True, slots=True)
-class Response:
+class Response(_Headed):
     """An answer; Content-Length likewise lives in the body's length."""
 
     status: int
     reason: str
     headers: Headers = ()
     body: bytes = b""
-
-    def values(self, name: str) -> list[str]:
-        """Every value of a header (names compared without case)."""
-        return _values(self.headers, name)
-
-    def header(self, name: str) -> str | None:
-        """The last value of a header; None when absent."""
-        found = self.values(name)
-        return found[-1] if found else None
 
     def encode(self) -> bytes:
         """Wire form."""
