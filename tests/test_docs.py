@@ -42,6 +42,7 @@ KNOWN_LANGUAGES: Final = SHELL | {"python", "yaml", "json", "text", "http", "mer
 COMMAND_TIMEOUT_S: Final = 120.0
 READY_TIMEOUT_S: Final = 60.0
 STOP_TIMEOUT_S: Final = 30.0
+SHELL_OWN: Final = {"_", "PWD", "OLDPWD", "SHLVL"}
 
 BLOCK = re.compile(
     r"(?:<!--\s*docs-test:\s*(?P<directive>[^>]*?)\s*-->\s*\n)?"
@@ -99,6 +100,17 @@ def commands_of(block: Block) -> list[str]:
     return [" ".join(line.split()) for line in lines if line.strip() and not line.startswith("#")]
 
 
+def unfinished(command: str) -> bool:
+    """A command that goes on on the next line: a trailing backslash or an open quote."""
+    if command.endswith("\\"):
+        return True
+    try:
+        shlex.split(command)
+    except ValueError:
+        return True
+    return False
+
+
 def console_steps(body: str) -> list[tuple[str, list[str]]]:
     """(command, expected output lines) of a console block."""
     steps: list[tuple[str, list[str]]] = []
@@ -107,10 +119,10 @@ def console_steps(body: str) -> list[tuple[str, list[str]]]:
         if continuing:
             command, expected = steps[-1]
             steps[-1] = (f"{command}\n{line}", expected)
-            continuing = line.endswith("\\")
+            continuing = unfinished(steps[-1][0])
         elif line.startswith("$ "):
             steps.append((line[2:], []))
-            continuing = line.endswith("\\")
+            continuing = unfinished(line[2:])
         elif line.strip():
             assert steps, f"output before any command: {line!r}"
             steps[-1][1].append(line.strip())
@@ -147,9 +159,11 @@ class Session:
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
     def bash(self, script: str, where: str) -> str:
+        """Run a command as the reader's terminal would: what it exports stays for the next."""
         script = SCRIPTS_RUN.sub(r"\1", script)
+        state = self.folder / ".docs-env"
         result = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", script],
+            ["bash", "-euo", "pipefail", "-c", f"{script}\nenv -0 > {shlex.quote(str(state))}"],
             cwd=self.folder,
             env=self.env,
             capture_output=True,
@@ -159,6 +173,10 @@ class Session:
         )
         output = result.stdout + result.stderr
         assert result.returncode == 0, f"{where}: exit {result.returncode}\n$ {script}\n{output}"
+        for item in state.read_bytes().split(b"\0"):
+            name, _, value = item.decode(errors="replace").partition("=")
+            if name and name not in SHELL_OWN:
+                self.env[name] = value
         return output
 
     def start(self, block: Block) -> None:
@@ -262,8 +280,14 @@ def test_the_readme_starts_with_the_demo_then_the_tests() -> None:
 
 
 def test_console_output_is_matched_in_order_with_ellipses() -> None:
-    steps = console_steps('$ echo a \\\n  b\nx\n$ rtcc-city x\n  "request_id": "req_…",\n')
-    assert steps == [("echo a \\\n  b", ["x"]), ("rtcc-city x", ['"request_id": "req_…",'])]
+    steps = console_steps(
+        '$ echo a \\\n  b\nx\n$ rtcc-city x\n  "request_id": "req_…",\n$ echo \'{"a":\n  1}\'\n'
+    )
+    assert steps == [
+        ("echo a \\\n  b", ["x"]),
+        ("rtcc-city x", ['"request_id": "req_…",']),
+        ("echo '{\"a\":\n  1}'", []),
+    ]
     output = '{\n  "request_id": "req_Ab12",\n  "status": "declined"\n}'
     assert expected_in(['"request_id": "req_…",', '"status": "declined"'], output) is None
     assert expected_in(['"status": "declined"', '"request_id": "req_…",'], output) is not None
