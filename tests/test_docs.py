@@ -306,3 +306,16 @@ def test_a_drifted_command_fails(tmp_path: Path) -> None:
     wrong = Block(doc, 1, "console", "$ echo hello\ngoodbye\n")
     with pytest.raises(AssertionError, match="did not print 'goodbye'"):
         session.run(wrong)
+
+
+def test_the_files_the_readme_names_exist() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    tops = {entry.name for entry in ROOT.iterdir()}
+    named = {
+        token
+        for token in re.findall(r"`([\w.@/-]+)`", text)
+        if token.split("/")[0] in tops and ("/" in token or token.endswith(".md"))
+    }
+    assert "docs/city-integration.md" in named
+    missing = sorted(token for token in named if not (ROOT / token).exists())
+    assert missing == [], f"README.md names files that are not in the checkout: {missing}"
