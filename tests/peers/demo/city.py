@@ -51,7 +51,7 @@ async def file_request(stack: Stack, window_s: int) -> dict[str, Any]:
         stack,
         step,
         "request",
-        "--incident", f"DEMO-{int(time.time())}",
+        "--incident", "DEMO-0001",
         "--offense", "burglary",
         "--reason", "Break-in reported next door; suspect seen leaving towards the street",
         "--lat", str(LATITUDE),
