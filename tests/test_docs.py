@@ -16,11 +16,15 @@ An HTML comment right before a block (invisible when the document is rendered) s
   following blocks run once it printed TEXT, and at the end of the document it gets Ctrl-C and
   must exit 0;
 - `<!-- docs-test: file="NAME" -->`: the block (a script, a configuration) is saved as NAME for the
-  commands after it, as the reader is told to do.
+  commands after it, as the reader is told to do;
+- `<!-- docs-test: needs="TOOL" -->`: a command for a tool the suite's machine may lack (the add-on
+  image's `docker` build): run when TOOL is installed; otherwise that is printed, and the files and
+  folders the command names must still exist.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shlex
@@ -35,7 +39,11 @@ from typing import Final
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS: Final = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCS: Final = [
+    ROOT / "README.md",
+    *sorted((ROOT / "docs").glob("*.md")),
+    ROOT / "addon" / "DOCS.md",
+]
 SHELL: Final = {"sh", "bash", "console"}
 # Every fenced block says what it is; these are the kinds the documents may hold.
 KNOWN_LANGUAGES: Final = SHELL | {"python", "yaml", "json", "text", "http", "mermaid"}
@@ -217,6 +225,17 @@ class Session:
             return
         if "ci" in block.directive:
             return  # checked against .ci/run (test_long_commands_are_what_ci_runs)
+        tool = block.directive.get("needs")
+        if tool and shutil.which(tool) is None:
+            print(f"NOT RUN {block.where}: {tool} is not installed here")
+            for command in commands_of(block):
+                words = command.split()
+                # The paths the command names (not an option, nor an option's value).
+                for before, word in itertools.pairwise(words):
+                    if "/" in word and not word.startswith("-") and not before.startswith("-"):
+                        path = self.folder / word
+                        assert path.exists(), f"{block.where}: {word} does not exist"
+            return
         if "background" in block.directive:
             self.start(block)
         elif block.lang == "console":
@@ -248,7 +267,7 @@ def test_every_command_of_the_document_works(doc: Path, tmp_path: Path) -> None:
 def test_every_block_says_what_it_is(doc: Path) -> None:
     for block in blocks(doc):
         assert block.lang in KNOWN_LANGUAGES, f"{block.where}: fenced block of {block.lang!r}"
-        unknown = set(block.directive) - {"ci", "background", "ready", "file"}
+        unknown = set(block.directive) - {"ci", "background", "ready", "file", "needs"}
         assert not unknown, f"{block.where}: unknown docs-test directive {unknown}"
 
 

@@ -4,6 +4,7 @@ the add-on's icon and logo, the integration's brand, hacs.json and the documenta
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -11,6 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 from PIL import Image
+from rtcc_gateway.addon_options import parse_options
+
+from .test_addon_config import check_option
 
 ROOT = Path(__file__).resolve().parents[2]
 ADDON = ROOT / "addon"
@@ -105,3 +109,16 @@ def test_docs_say_how_the_image_was_checked() -> None:
         "test_addon_icon_is_the_stores_128_pixel_square",
     ):
         assert f"def {kept_by}(" in tests, kept_by
+
+
+def test_the_documented_options_example_is_valid() -> None:
+    docs = (ADDON / "DOCS.md").read_text(encoding="utf-8")
+    section = docs.split("## Options", 1)[1]
+    match = re.search(r"```yaml\n(.*?)```", section, re.DOTALL)
+    assert match, "DOCS.md shows the options as a yaml block under ## Options"
+    example = yaml.safe_load(match[1])
+    schema = yaml.safe_load((ADDON / "config.yaml").read_text(encoding="utf-8"))["schema"]
+    assert set(example) == set(schema), "the example shows every option"
+    problems = [p for key, value in example.items() for p in check_option(value, schema[key], key)]
+    assert problems == [], "the Supervisor would refuse the example"
+    parse_options(example)  # and so would the converter, naming the option
