@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import socket
@@ -23,9 +22,14 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rtcc_gateway.signatures import generate_private_key, public_key_b64, sign_request  # noqa: E402
+from rtcc_gateway.signatures import generate_private_key, sign_request  # noqa: E402
 
-from tests.peers.gateway_proc import GatewayProcess, start_gateway  # noqa: E402
+from tests.peers.gateway_proc import (  # noqa: E402
+    GatewayProcess,
+    one_camera_config,
+    start_gateway,
+)
+from tests.peers.process import children, cmdline  # noqa: E402
 
 OWNER_TOKEN = "bench-owner-token-0123456789"  # noqa: S105 - a throwaway local gateway
 
@@ -153,22 +157,10 @@ def memory_mb(pid: int, field: str = "VmHWM") -> float:
     return 0.0
 
 
-def children(pid: int) -> list[int]:
-    """Direct children of a process."""
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        with contextlib.suppress(FileNotFoundError):
-            found += [int(p) for p in (task / "children").read_text().split()]
-    return found
-
-
 def command(pid: int) -> str:
     """The program name of a process ('' once it is gone)."""
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except FileNotFoundError:
-        return ""
-    return Path(raw.split(b"\0", 1)[0].decode(errors="replace")).name
+    line = cmdline(pid)
+    return Path(line[0]).name if line else ""
 
 
 def go2rtc_pid(gateway_pid: int) -> int | None:
@@ -203,39 +195,17 @@ async def running_gateway(camera_url: str, **camera: Any) -> AsyncIterator[Bench
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
-        config = {
-            "public": {
-                "host": "127.0.0.1",
-                "port": port,
-                "rtsp_port": 0,
-                "base_url": base,
-                "rtsp_base_url": "rtsp://127.0.0.1:8554",
-                "insecure_http": True,
-            },
-            "owner": {"host": "127.0.0.1", "port": 0, "token": OWNER_TOKEN},
-            "data_dir": str(Path(tmp) / "data"),
-            **backend_config(camera.pop("backend", "direct")),
-            "agencies": [
-                {
-                    "id": "bench",
-                    "name": "Bench PD",
-                    "public_key": public_key_b64(key),
-                    "rate_limit_per_minute": 100000,
-                }
-            ],
-            "policy": {"timezone": "America/Chicago"},
-            "cameras": [
-                {
-                    "id": "cam",
-                    "label": "Cam",
-                    "source": camera_url,
-                    "consent": True,
-                    "approval": "auto",
-                    "location": {"lat": 32.2990, "lon": -90.1850},
-                    **camera,
-                }
-            ],
-        }
+        config = one_camera_config(
+            camera_url,
+            Path(tmp) / "data",
+            key,
+            backend_config(camera.pop("backend", "direct")),
+            agency="bench",
+            base_url=base,
+            owner_token=OWNER_TOKEN,
+            port=port,
+            **camera,
+        )
         path = Path(tmp) / "gateway.yaml"
         path.write_text(yaml.safe_dump(config))
         gw = await start_gateway(path)

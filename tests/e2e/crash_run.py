@@ -16,7 +16,6 @@ again (as the city or the owner would), and then:
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 import random
@@ -30,10 +29,10 @@ from typing import Any
 import aiohttp
 import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from rtcc_gateway.signatures import sign_request
 
-from ..peers.gateway_proc import GatewayProcess, start_gateway
+from ..peers.gateway_proc import GatewayProcess, one_camera_config, start_gateway
+from ..peers.process import children
 from ..peers.rtsp_client import RtspRefusedError, RtspViewer, play
 
 OWNER_TOKEN = "crash-owner-token-0123456789abcdef"
@@ -89,42 +88,6 @@ class Figures:
         }
 
 
-def config(data_dir: Path, camera_url: str, key: Ed25519PrivateKey, backend: dict[str, Any]) -> Any:
-    public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    return {
-        "public": {
-            "host": "127.0.0.1",
-            "port": 0,
-            "rtsp_port": 0,
-            "base_url": BASE_URL,
-            "rtsp_base_url": "rtsp://127.0.0.1:8554",
-            "insecure_http": True,
-        },
-        "owner": {"host": "127.0.0.1", "port": 0, "token": OWNER_TOKEN},
-        "data_dir": str(data_dir),
-        **backend,
-        "agencies": [
-            {
-                "id": "crash",
-                "name": "Crash PD",
-                "public_key": base64.b64encode(public).decode(),
-                "rate_limit_per_minute": 100000,
-            }
-        ],
-        "policy": {"timezone": "America/Chicago"},
-        "cameras": [
-            {
-                "id": "cam",
-                "label": "Cam",
-                "source": camera_url,
-                "consent": True,
-                "approval": "auto",
-                "location": {"lat": 32.2990, "lon": -90.1850},
-            }
-        ],
-    }
-
-
 class CrashRun:
     """Runs cycles against one data folder; `figures` says what it found."""
 
@@ -141,7 +104,15 @@ class CrashRun:
         self.key = Ed25519PrivateKey.generate()
         self.config_path = folder / "gateway.yaml"
         self.data_dir = folder / "data"
-        cfg = config(self.data_dir, camera_url, self.key, backend or {"restreamer": "direct"})
+        cfg = one_camera_config(
+            camera_url,
+            self.data_dir,
+            self.key,
+            backend or {"restreamer": "direct"},
+            agency="crash",
+            base_url=BASE_URL,
+            owner_token=OWNER_TOKEN,
+        )
         self.config_path.write_text(yaml.safe_dump(cfg))
         self.go2rtc = cfg.get("restreamer") == "go2rtc"
         self.rng = random.Random(seed)  # noqa: S311 - a reproducible schedule, not a secret
@@ -340,20 +311,12 @@ async def _reads(viewer: RtspViewer) -> bool:
     return False
 
 
-def _children(pid: int) -> list[int]:
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        with contextlib.suppress(FileNotFoundError):
-            found += [int(p) for p in (task / "children").read_text().split()]
-    return found
-
-
 def go2rtc_api(gateway_pid: int) -> tuple[str, str]:
     """Where the gateway's go2rtc child has its API, and the Authorization header for it.
 
     Both are new at every start: read from the private config its command line names.
     """
-    for pid in _children(gateway_pid):
+    for pid in children(gateway_pid):
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         if Path(argv[0].decode()).name != "go2rtc" or b"-config" not in argv:
             continue

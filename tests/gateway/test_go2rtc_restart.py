@@ -12,7 +12,8 @@ from rtcc_gateway.restreamer.go2rtc import Go2rtcRestreamer
 
 from ..conftest import CAMERA_SOURCE, Clock
 from ..peers.gateway_proc import start_gateway
-from ..peers.go2rtc import children, go2rtc_binary
+from ..peers.go2rtc import go2rtc_binary
+from ..peers.process import children
 from .conftest import HarnessFactory, incident, sharing_config
 
 

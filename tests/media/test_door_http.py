@@ -18,7 +18,7 @@ from rtcc_gateway.restreamer.go2rtc import Go2rtcRestreamer
 
 from ..conftest import Clock
 from ..gateway.conftest import Harness, HarnessFactory
-from ..peers.go2rtc import children, cmdline
+from ..peers.process import children, cmdline
 from .conftest import CAMERA_PASSWORD, count_frames, door_harness, ffprobe_streams, share_link
 
 

@@ -9,8 +9,61 @@ import shutil
 import signal
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from rtcc_gateway.signatures import public_key_b64
 
 LISTENING = re.compile(r"^listening public=(\S+):(\d+) rtsp=(\S+):(\d+) owner=(\S+):(\d+)$")
+
+
+def one_camera_config(
+    camera_url: str,
+    data_dir: Path,
+    key: Ed25519PrivateKey,
+    backend: dict[str, Any],
+    *,
+    agency: str,
+    base_url: str,
+    owner_token: str,
+    port: int = 0,
+    **camera: Any,
+) -> dict[str, Any]:
+    """A gateway on loopback that shares one camera ("cam": consent given, auto-approved) with
+    one agency (`agency`, signing with `key`); `backend` picks the restreamer."""
+    return {
+        "public": {
+            "host": "127.0.0.1",
+            "port": port,
+            "rtsp_port": 0,
+            "base_url": base_url,
+            "rtsp_base_url": "rtsp://127.0.0.1:8554",
+            "insecure_http": True,
+        },
+        "owner": {"host": "127.0.0.1", "port": 0, "token": owner_token},
+        "data_dir": str(data_dir),
+        **backend,
+        "agencies": [
+            {
+                "id": agency,
+                "name": f"{agency.title()} PD",
+                "public_key": public_key_b64(key),
+                "rate_limit_per_minute": 100000,
+            }
+        ],
+        "policy": {"timezone": "America/Chicago"},
+        "cameras": [
+            {
+                "id": "cam",
+                "label": "Cam",
+                "source": camera_url,
+                "consent": True,
+                "approval": "auto",
+                "location": {"lat": 32.2990, "lon": -90.1850},
+                **camera,
+            }
+        ],
+    }
 
 
 @dataclass

@@ -95,22 +95,3 @@ def run_go2rtc(
         yield RunningGo2rtc(f"http://127.0.0.1:{api_port}", rtsp_port, path, proc)
     finally:
         stop_process(proc, timeout=10)
-
-
-def children(pid: int) -> set[int]:
-    """The direct children of a process (Linux /proc)."""
-    found: set[int] = set()
-    with contextlib.suppress(FileNotFoundError, ProcessLookupError):
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            with contextlib.suppress(FileNotFoundError, ProcessLookupError):
-                found.update(int(p) for p in (task / "children").read_text().split())
-    return found
-
-
-def cmdline(pid: int) -> list[str]:
-    """A process's command line ([] once it is gone)."""
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (FileNotFoundError, ProcessLookupError):
-        return []
-    return [part.decode(errors="replace") for part in raw.split(b"\0") if part]

@@ -1,8 +1,10 @@
-"""Ending the peers' child processes."""
+"""The peers' child processes: ending them, and what runs under a process (Linux /proc)."""
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
+from pathlib import Path
 from typing import Any
 
 
@@ -14,3 +16,22 @@ def stop_process(proc: subprocess.Popen[Any], timeout: float) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def children(pid: int) -> set[int]:
+    """The direct children of a process (Linux /proc)."""
+    found: set[int] = set()
+    with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+                found.update(int(p) for p in (task / "children").read_text().split())
+    return found
+
+
+def cmdline(pid: int) -> list[str]:
+    """A process's command line ([] once it is gone)."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError):
+        return []
+    return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
