@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
+import voluptuous as vol
+
 from rtcc_gateway.config import (
     CAMERAS_SCHEMA,
     POLICY_SCHEMA,
@@ -36,7 +38,7 @@ async def load_owner(store: Store) -> OwnerState | None:
         pushed_at = (
             None if saved["pushed_at"] is None else datetime.fromisoformat(saved["pushed_at"])
         )
-    except (ValueError, KeyError, TypeError) as err:
+    except (vol.Invalid, ValueError, KeyError, TypeError) as err:
         # A saved policy that no longer validates is dropped: the file's policy (default
         # deny: consent off unless the file says otherwise) applies until the next push.
         _LOGGER.warning("ignoring the saved owner policy: %s", err.__class__.__name__)
