@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from rtcc_gateway.app import Bound, Gateway
 from rtcc_gateway.config import parse_config
 from rtcc_gateway.restreamer.base import StreamSpec, Upstream, upstream_from_url
+from rtcc_gateway.signatures import sign_request
 
 import custom_components.rtcc_share  # noqa: F401 - lets Home Assistant's test harness find it
 
@@ -34,6 +35,20 @@ AGENCY_KEY = Ed25519PrivateKey.generate()
 OTHER_AGENCY_KEY = Ed25519PrivateKey.generate()
 AGENCY_PUBLIC_B64 = public_b64(AGENCY_KEY)
 CAMERA_SOURCE = "rtsp://user:campass@127.0.0.1:8554/stream1"
+
+
+def jpd_request_headers(body: bytes, base_url: str = "http://127.0.0.1:8443") -> dict[str, str]:
+    """The headers of a JSON POST /api/v1/requests the "jpd" agency signed for `base_url`."""
+    headers = sign_request(
+        method="POST",
+        url=f"{base_url}/api/v1/requests",
+        body=body,
+        key_id="jpd",
+        private_key=AGENCY_KEY,
+    )
+    headers["Content-Type"] = "application/json"
+    return headers
+
 
 BASE_CONFIG: dict[str, Any] = {
     "public": {

@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from rtcc_gateway.signatures import sign_request
 
-from ..conftest import AGENCY_KEY, OWNER_TOKEN
+from ..conftest import OWNER_TOKEN, jpd_request_headers
 from ..peers.camera import camera_or_skip
 from ..peers.gateway_proc import GatewayProcess, start_gateway
 from ..peers.rtsp_client import play
@@ -33,14 +32,7 @@ async def ask_for_a_share(gw: GatewayProcess) -> str:
             "location": {"lat": 32.2988, "lon": -90.1848},
         }
     ).encode()
-    headers = sign_request(
-        method="POST",
-        url="http://127.0.0.1:8443/api/v1/requests",
-        body=body,
-        key_id="jpd",
-        private_key=AGENCY_KEY,
-    )
-    headers["Content-Type"] = "application/json"
+    headers = jpd_request_headers(body)
     async with (
         aiohttp.ClientSession() as session,
         session.post(

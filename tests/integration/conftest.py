@@ -21,14 +21,13 @@ from pytest_homeassistant_custom_component.common import (
 )
 from rtcc_gateway.api import owner as owner_api
 from rtcc_gateway.app import Bound, Gateway
-from rtcc_gateway.signatures import sign_request
 
 from custom_components.rtcc_share import coordinator, gateway_client
 from custom_components.rtcc_share.cameras import entity_camera_id
 from custom_components.rtcc_share.const import DOMAIN
 from custom_components.rtcc_share.discovery import lan
 
-from ..conftest import AGENCY_KEY, OWNER_TOKEN
+from ..conftest import OWNER_TOKEN, jpd_request_headers
 from ..peers.onvif_sim import OnvifSim, run_onvif_sim, sim_unavailable
 
 CONSENT = "switch.front_door_share_with_city"
@@ -231,18 +230,8 @@ async def city(hass: HomeAssistant, gateway: tuple[Gateway, Bound]) -> AsyncIter
                 **overrides,
             }
             data = json.dumps(body).encode()
-            headers = {"Content-Type": "application/json"}
-            headers.update(
-                sign_request(
-                    method="POST",
-                    url="http://127.0.0.1:8443/api/v1/requests",
-                    body=data,
-                    key_id="jpd",
-                    private_key=AGENCY_KEY,
-                )
-            )
             url = f"http://127.0.0.1:{bound.public[1]}/api/v1/requests"
-            async with session.post(url, data=data, headers=headers) as resp:
+            async with session.post(url, data=data, headers=jpd_request_headers(data)) as resp:
                 return resp.status, await resp.json(content_type=None)
 
         yield request

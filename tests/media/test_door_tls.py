@@ -15,9 +15,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from rtcc_gateway.restreamer.direct import DirectRestreamer
-from rtcc_gateway.signatures import sign_request
 
-from ..conftest import AGENCY_KEY, GatewayFactory
+from ..conftest import GatewayFactory, jpd_request_headers
 from ..gateway.conftest import incident
 from .conftest import ffprobe_error, ffprobe_streams
 
@@ -66,14 +65,7 @@ async def test_https_api_and_rtsps_door(
     gw, bound = await gateway_factory(config_dict, restreamer=DirectRestreamer())
     trust = ssl.create_default_context(cafile=str(cert))
     body = json.dumps(incident()).encode()
-    headers = sign_request(
-        method="POST",
-        url="https://127.0.0.1:8443/api/v1/requests",
-        body=body,
-        key_id="jpd",
-        private_key=AGENCY_KEY,
-    )
-    headers["Content-Type"] = "application/json"
+    headers = jpd_request_headers(body, "https://127.0.0.1:8443")
     async with aiohttp.ClientSession() as session:
         async with session.post(
             f"https://127.0.0.1:{bound.public[1]}/api/v1/requests",
