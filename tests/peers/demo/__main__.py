@@ -59,7 +59,7 @@ async def amain(argv: list[str]) -> int:
             sys.executable, "-m", "tests.peers.demo.inner", *story_args,
             cwd=ROOT,
             start_new_session=True,  # Ctrl-C reaches this process only; it stops the story
-            preexec_fn=_die_with_parent,
+            preexec_fn=_die_with_parent,  # a prctl only: safe before exec
         )  # fmt: skip
         loop = asyncio.get_running_loop()
         stopping = asyncio.Event()
@@ -73,6 +73,8 @@ async def amain(argv: list[str]) -> int:
             with contextlib.suppress(ProcessLookupError):
                 if story is not None:
                     os.kill(story, signal.SIGTERM)
+                else:  # no /proc children list: the whole group (unshare itself ignores it)
+                    os.killpg(proc.pid, signal.SIGTERM)
             try:
                 await asyncio.wait_for(asyncio.shield(exited), STOP_TIMEOUT_S)
             except TimeoutError:
