@@ -58,6 +58,7 @@ BLOCK = re.compile(
     re.MULTILINE | re.DOTALL,
 )
 DIRECTIVE_PART = re.compile(r'(\w+)(?:="([^"]*)")?')
+LOOKS_RUN = re.compile(r"^\s*(?:\$ |scripts/|rtcc-|curl |python3? |bash |docker |sudo )")
 SCRIPTS_RUN = re.compile(r"(^|\$ |&& |\|\| |; )scripts/run ", re.MULTILINE)
 
 
@@ -266,7 +267,14 @@ def test_every_command_of_the_document_works(doc: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize("doc", DOCS, ids=ids(DOCS))
 def test_every_block_says_what_it_is(doc: Path) -> None:
     for block in blocks(doc):
-        assert block.lang in KNOWN_LANGUAGES, f"{block.where}: fenced block of {block.lang!r}"
+        if block.lang == "":
+            # A plain block (a diagram, sample output) must not hide a command from this test.
+            commands = [line for line in block.body.splitlines() if LOOKS_RUN.match(line)]
+            assert not commands, (
+                f"{block.where}: commands in a block without a language: {commands}"
+            )
+        else:
+            assert block.lang in KNOWN_LANGUAGES, f"{block.where}: fenced block of {block.lang!r}"
         unknown = set(block.directive) - {"ci", "background", "ready", "file", "needs"}
         assert not unknown, f"{block.where}: unknown docs-test directive {unknown}"
 
@@ -296,6 +304,12 @@ def test_the_readme_starts_with_the_demo_then_the_tests() -> None:
 
 
 # --- the checker itself --------------------------------------------------------------------------
+
+
+def test_a_command_in_a_plain_block_is_caught() -> None:
+    assert LOOKS_RUN.match("$ rtcc-city request")
+    assert LOOKS_RUN.match("scripts/run rtcc-gateway serve")
+    assert not LOOKS_RUN.match("request ─▶ signatures ─▶ policy")
 
 
 def test_console_output_is_matched_in_order_with_ellipses() -> None:
