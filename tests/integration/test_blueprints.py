@@ -258,6 +258,33 @@ async def test_a_tap_for_another_request_does_nothing(
     assert gw.owner_state()["shares"] == []
 
 
+@pytest.mark.freeze_time(tick=True)
+async def test_no_tap_in_time_leaves_the_request_to_the_gateways_timeout(  # noqa: PLR0917 - fixtures
+    hass: HomeAssistant,
+    loaded: tuple[MockConfigEntry, Gateway, Bound],
+    city: CityCall,
+    phone: Phone,
+    automations: Automations,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    _, gw, _ = loaded
+    inputs = {"notify_device": phone.device_id, "answer_timeout": {"minutes": 2}}
+    await automations(("ask_before_sharing.yaml", inputs))
+    await consent(hass)
+    _, body = await city()
+    note = await phone.next_notification()
+    later = dt_util.utcnow() + timedelta(minutes=2, seconds=1)
+    freezer.move_to(later)
+    async_fire_time_changed(hass, later)
+    await hass.async_block_till_done()  # the automation's wait is over, so this returns
+    # Too late: the automation stopped waiting, so the tap approves nothing; the request waits
+    # for the gateway's own approval timeout (it declines it then).
+    await phone.tap(note["data"]["actions"][0]["action"])
+    await hass.async_block_till_done()
+    assert [r["request_id"] for r in gw.owner_state()["pending_requests"]] == [body["request_id"]]
+    assert gw.owner_state()["shares"] == []
+
+
 # --- revoke everything when someone comes home or the alarm is disarmed --------------------------
 
 PERSON = "person.alex"
