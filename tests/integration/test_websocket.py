@@ -51,6 +51,16 @@ def _camera(gateway: dict[str, Any], entity_id: str) -> dict[str, Any]:
     return next(c for c in gateway["cameras"] if c["entity_id"] == entity_id)
 
 
+async def _consent_through_the_panel(ws: Client, entry: MockConfigEntry) -> None:
+    await _ok(
+        ws,
+        type="rtcc_share/set_consent",
+        entry_id=entry.entry_id,
+        camera_id="camera.front_door",
+        consent=True,
+    )
+
+
 def _front_id(entry: MockConfigEntry) -> str:
     camera_id = entry.runtime_data.coordinator.camera_id_of("camera.front_door")
     assert camera_id is not None
@@ -93,13 +103,7 @@ async def test_set_consent_then_a_request_is_shown_and_approved_per_camera(
 ) -> None:
     entry, gw, _ = loaded
     ws = await _client(hass, hass_ws_client)
-    await _ok(
-        ws,
-        type="rtcc_share/set_consent",
-        entry_id=entry.entry_id,
-        camera_id="camera.front_door",
-        consent=True,
-    )
+    await _consent_through_the_panel(ws, entry)
     assert entry.runtime_data.coordinator.controls.camera_settings(_front_id(entry)).consent
 
     status, body = await city()
@@ -132,13 +136,7 @@ async def test_deny_and_unknown_request(
 ) -> None:
     entry, gw, _ = loaded
     ws = await _client(hass, hass_ws_client)
-    await _ok(
-        ws,
-        type="rtcc_share/set_consent",
-        entry_id=entry.entry_id,
-        camera_id="camera.front_door",
-        consent=True,
-    )
+    await _consent_through_the_panel(ws, entry)
     _, body = await city()
     await _ok(ws, type="rtcc_share/deny", entry_id=entry.entry_id, request_id=body["request_id"])
     assert gw.owner_state()["pending_requests"] == []
