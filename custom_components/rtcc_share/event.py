@@ -5,23 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.event import EventEntity
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.core import callback
 
 from .const import CITY_EVENT_TYPES
-from .data import RtccShareConfigEntry
-from .entity import RtccShareEntity
+from .entity import RtccShareEntity, platform_setup
 
 PARALLEL_UPDATES = 0
 
-
-async def async_setup_entry(
-    _hass: HomeAssistant,
-    entry: RtccShareConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add the city request event entity."""
-    async_add_entities([CityRequestEvent(entry.runtime_data.coordinator, "city_request")])
+# The hub's "City request" event entity.
+async_setup_entry = platform_setup(
+    hub=lambda coordinator: [CityRequestEvent(coordinator, "city_request")]
+)
 
 
 class CityRequestEvent(RtccShareEntity, EventEntity):
