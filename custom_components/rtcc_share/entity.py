@@ -96,7 +96,7 @@ class RtccShareCameraEntity(CoordinatorEntity[RtccShareCoordinator]):
         return {}
 
 
-def setup_camera_entities(
+def _add_camera_entities(
     entry: RtccShareConfigEntry,
     coordinator: RtccShareCoordinator,
     async_add_entities: AddConfigEntryEntitiesCallback,
@@ -141,7 +141,7 @@ def platform_setup(
         if hub is not None:
             async_add_entities(list(hub(coordinator)))
         if camera is not None:
-            setup_camera_entities(
+            _add_camera_entities(
                 entry, coordinator, async_add_entities, lambda cid: camera(coordinator, cid)
             )
 
