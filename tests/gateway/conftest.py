@@ -8,14 +8,17 @@ import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import aiohttp
+import aiosqlite
 import jsonschema
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from rtcc_gateway.app import Bound, Gateway
+from rtcc_gateway.audit import DB_FILENAME, AuditLog, AuditRecord
 from rtcc_gateway.openapi import city_document, owner_document
 from rtcc_gateway.signatures import sign_request
 
@@ -215,3 +218,24 @@ def incident(**changes: Any) -> dict[str, Any]:
     """A valid request body with changes (None removes a field)."""
     body = {**INCIDENT, **changes}
     return {k: v for k, v in body.items() if v is not None}
+
+
+# --- an audit log on its own ---------------------------------------------------------------------
+
+T0 = datetime(2025, 3, 4, 5, 6, 7, 891234, tzinfo=UTC)
+
+
+@pytest.fixture
+async def log(tmp_path: Path) -> AsyncIterator[AuditLog]:
+    """An audit log in `tmp_path`'s gateway.db, without a gateway."""
+    async with aiosqlite.connect(tmp_path / DB_FILENAME) as conn:
+        audit = AuditLog(conn)
+        await audit.setup()
+        yield audit
+
+
+async def fill(audit: AuditLog, n: int) -> list[AuditRecord]:
+    """`n` records, one a second from T0."""
+    return [
+        await audit.append("event", {"n": i}, ts=T0 + timedelta(seconds=i)) for i in range(1, n + 1)
+    ]

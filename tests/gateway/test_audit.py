@@ -7,7 +7,6 @@ import hashlib
 import itertools
 import json
 import sqlite3
-from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -22,7 +21,6 @@ from rtcc_gateway.audit import (
     AuditLog,
     AuditRecord,
     BadRecordError,
-    NoDatabaseError,
     canonical_json,
     export_database,
     format_head,
@@ -34,21 +32,7 @@ from rtcc_gateway.audit import (
 )
 from rtcc_gateway.redact import Secrets
 
-T0 = datetime(2025, 3, 4, 5, 6, 7, 891234, tzinfo=UTC)
-
-
-@pytest.fixture
-async def log(tmp_path: Path) -> AsyncIterator[AuditLog]:
-    async with aiosqlite.connect(tmp_path / DB_FILENAME) as conn:
-        audit = AuditLog(conn)
-        await audit.setup()
-        yield audit
-
-
-async def fill(audit: AuditLog, n: int) -> list[AuditRecord]:
-    return [
-        await audit.append("event", {"n": i}, ts=T0 + timedelta(seconds=i)) for i in range(1, n + 1)
-    ]
+from .conftest import T0, fill
 
 
 def raw(tmp_path: Path, *statements: str) -> None:
@@ -309,7 +293,8 @@ async def test_unreadable_detail_is_a_bad_record(log: AuditLog, tmp_path: Path) 
     raw(tmp_path, "UPDATE audit SET detail = 'not json' WHERE seq = 2")
     assert (await verify_database(tmp_path)).first_bad == 2
     with pytest.raises(AuditDatabaseError, match="record 2"):
-        await collect(export_database(tmp_path))
+        async with aclosing(export_database(tmp_path)) as records:
+            _ = [r async for r in records]
 
 
 async def test_invalid_utf8_is_a_bad_record_not_a_crash(log: AuditLog, tmp_path: Path) -> None:
@@ -318,30 +303,7 @@ async def test_invalid_utf8_is_a_bad_record_not_a_crash(log: AuditLog, tmp_path:
     assert (await verify_database(tmp_path)).first_bad == 2
 
 
-# --- reading a database from outside --------------------------------------------------------
-
-
-async def collect(source: AsyncGenerator[AuditRecord]) -> list[AuditRecord]:
-    async with aclosing(source) as records:
-        return [r async for r in records]
-
-
-async def test_export_matches_records_and_round_trips(log: AuditLog, tmp_path: Path) -> None:
-    records = await fill(log, 4)
-    exported = await collect(export_database(tmp_path))
-    assert exported == records
-    lines = [json.dumps(r.to_json()) for r in exported]
-    loaded = [AuditRecord.from_json(json.loads(line)) for line in lines]
-    assert set(json.loads(lines[0])) == {"seq", "ts", "kind", "detail", "prev_hash", "hash"}
-    assert verify_records(loaded).ok
-
-
-async def test_export_stopped_early_closes_its_connection(log: AuditLog, tmp_path: Path) -> None:
-    await fill(log, 3)
-    async with aclosing(export_database(tmp_path)) as records:
-        async for record in records:
-            assert record.seq == 1
-            break
+# --- records as JSON ---------------------------------------------------------------------------
 
 
 def test_from_json_refuses_bad_fields() -> None:
@@ -352,35 +314,6 @@ def test_from_json_refuses_bad_fields() -> None:
         AuditRecord.from_json({**good, "detail": []})
     with pytest.raises(BadRecordError, match="hash"):
         AuditRecord.from_json({k: v for k, v in good.items() if k != "hash"})
-
-
-async def test_missing_database(tmp_path: Path) -> None:
-    with pytest.raises(NoDatabaseError, match="no audit database"):
-        await verify_database(tmp_path)
-    with pytest.raises(NoDatabaseError, match="no data folder"):
-        await verify_database(tmp_path / "nope")
-    with pytest.raises(NoDatabaseError):
-        await collect(export_database(tmp_path))
-
-
-async def test_not_a_database_or_no_audit_table(tmp_path: Path) -> None:
-    (tmp_path / DB_FILENAME).write_bytes(b"this is not sqlite at all, just some text" * 50)
-    with pytest.raises(AuditDatabaseError, match="not a readable SQLite database"):
-        await verify_database(tmp_path)
-    (tmp_path / DB_FILENAME).unlink()
-    conn = sqlite3.connect(tmp_path / DB_FILENAME)
-    conn.execute("CREATE TABLE other (x)")
-    conn.close()
-    with pytest.raises(AuditDatabaseError, match="no audit table"):
-        await verify_database(tmp_path)
-
-
-async def test_readonly_open_does_not_write(log: AuditLog, tmp_path: Path) -> None:
-    await fill(log, 2)
-    db = tmp_path / DB_FILENAME
-    before = db.read_bytes()
-    assert (await verify_database(tmp_path)).ok
-    assert db.read_bytes() == before
 
 
 def test_parse_and_format_head() -> None:
@@ -476,18 +409,3 @@ async def test_secrets_never_reach_the_database(tmp_path: Path) -> None:
     for secret in secret_values:
         assert secret.encode() not in data
         assert secret not in json.dumps(record.to_json())
-
-
-async def test_reads_a_wal_database_while_open_and_after_close(tmp_path: Path) -> None:
-    # store.py runs the database in WAL mode; the CLI reads it next to a running gateway.
-    async with aiosqlite.connect(tmp_path / DB_FILENAME) as conn:
-        await conn.execute("PRAGMA journal_mode=WAL")
-        log = AuditLog(conn)
-        await log.setup()
-        records = await fill(log, 3)
-        assert (await verify_database(tmp_path, head=(3, records[-1].hash))).ok
-        await log.append("event", {"n": 4})
-        assert (await verify_database(tmp_path)).count == 4
-    result = await verify_database(tmp_path)
-    assert result.ok
-    assert result.count == 4
