@@ -8,9 +8,10 @@ chosen at start (and tests may swap the restreamer before).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import fields
 
-from rtcc_gateway.door.http import HttpAdmission
 from rtcc_gateway.door.rtsp import Admission
+from rtcc_gateway.door.share_admission import ShareAdmission
 from rtcc_gateway.door.viewers import ViewerRegistry
 from rtcc_gateway.restreamer.base import Restreamer, upstream_from_url
 from rtcc_gateway.shares import ShareManager
@@ -30,7 +31,7 @@ class DoorGate:
         self._restreamer = restreamer
         self._viewers = viewers
 
-    async def admit_http(self, token: str) -> HttpAdmission | None:
+    async def admit_http(self, token: str) -> ShareAdmission | None:
         """The HTTP door's question: does this token name a live, uncut share of a camera?"""
         shares = self._shares()
         share = shares.live_share(token)
@@ -39,7 +40,7 @@ class DoorGate:
         camera = shares.camera(share.camera_id)
         if camera is None:
             return None
-        return HttpAdmission(
+        return ShareAdmission(
             token=token,
             share_id=share.id,
             request_id=share.request_id,
@@ -55,11 +56,7 @@ class DoorGate:
         if live is None or upstream is None or camera is None:
             return None
         return Admission(
-            token=token,
-            share_id=live.share_id,
-            request_id=live.request_id,
-            camera_id=live.camera_id,
-            share_audio=live.share_audio,
+            **{f.name: getattr(live, f.name) for f in fields(ShareAdmission)},
             upstream=upstream,
             source=upstream_from_url(camera.source),
         )

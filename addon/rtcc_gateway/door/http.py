@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final
 
 import aiohttp
@@ -31,6 +31,7 @@ from rtcc_gateway.door.http_target import (
     master_session,
     parse_target,
 )
+from rtcc_gateway.door.share_admission import ShareAdmission
 from rtcc_gateway.door.viewers import CAMERA_LOST, NO_MEDIA_S, Viewer, ViewerRegistry
 from rtcc_gateway.problems import problem
 from rtcc_gateway.restreamer.base import HttpUpstream
@@ -64,18 +65,7 @@ UPSTREAM_TIMEOUT: Final = aiohttp.ClientTimeout(total=None, connect=5, sock_read
 FETCH_TIMEOUT: Final = aiohttp.ClientTimeout(total=20, connect=5)  # go2rtc waits for a segment
 
 
-@dataclass(frozen=True, slots=True)
-class HttpAdmission:
-    """A live share the HTTP door may serve."""
-
-    token: str = field(repr=False)
-    share_id: str
-    request_id: str
-    camera_id: str
-    share_audio: bool
-
-
-type HttpAdmit = Callable[[str], Awaitable[HttpAdmission | None]]
+type HttpAdmit = Callable[[str], Awaitable[ShareAdmission | None]]
 
 
 @dataclass(slots=True)
@@ -179,7 +169,7 @@ class HttpDoor:
         session = self._hls.get(parsed.session_id)
         return session is not None and session.token == parsed.token
 
-    async def _resolve(self, token: str) -> tuple[HttpAdmission, HttpUpstream] | None:
+    async def _resolve(self, token: str) -> tuple[ShareAdmission, HttpUpstream] | None:
         upstream = self._upstream()
         if upstream is None or self._session is None:
             return None
@@ -189,7 +179,7 @@ class HttpDoor:
         return admission, upstream
 
     async def _mp4(
-        self, request: web.Request, admission: HttpAdmission, upstream: HttpUpstream
+        self, request: web.Request, admission: ShareAdmission, upstream: HttpUpstream
     ) -> web.StreamResponse:
         """Fragmented MP4 until the viewer leaves or the share ends."""
         assert self._session is not None  # noqa: S101 - _resolve checked
@@ -254,7 +244,7 @@ class HttpDoor:
         return response
 
     async def _hls_master(
-        self, request: web.Request, admission: HttpAdmission, upstream: HttpUpstream
+        self, request: web.Request, admission: ShareAdmission, upstream: HttpUpstream
     ) -> web.StreamResponse:
         """The master playlist; its one session id is this share's from now on."""
         if sum(s.token == admission.token for s in self._hls.values()) >= MAX_HLS_SESSIONS:

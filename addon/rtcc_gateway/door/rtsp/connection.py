@@ -15,7 +15,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 from rtcc_gateway.door.rtsp.messages import Parser, Request, Response, RtspError
@@ -41,6 +41,7 @@ from rtcc_gateway.door.rtsp.upstream import (
     diagnose,
     door_rtp_info,
 )
+from rtcc_gateway.door.share_admission import ShareAdmission
 from rtcc_gateway.door.viewers import NO_MEDIA_S, Viewer, ViewerRegistry
 from rtcc_gateway.restreamer.base import Upstream
 
@@ -57,14 +58,9 @@ CAMERA_REPORTS_PER_MINUTE: Final = 6  # each may cost the camera a DESCRIBE of t
 
 
 @dataclass(frozen=True, slots=True)
-class Admission:
+class Admission(ShareAdmission):
     """A live share the door may serve, and where from."""
 
-    token: str = field(repr=False)
-    share_id: str
-    request_id: str
-    camera_id: str
-    share_audio: bool
     upstream: Upstream
     # The owner's registered camera, when `upstream` is a restreamer: asked why it failed.
     source: Upstream | None = None
