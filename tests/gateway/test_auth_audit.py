@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
+from rtcc_gateway.audit import AuditLog
+from rtcc_gateway.auth_audit import AuthFailureAudit
 from rtcc_gateway.limits import (
     AUTH_FAILURE_AUDITS_IN_ALL_PER_MINUTE,
     AUTH_FAILURE_AUDITS_PER_MINUTE,
@@ -58,3 +60,26 @@ async def test_many_addresses_share_a_cap_of_three_hundred_a_minute(
     assert last["detail"]["suppressed_before"] == 20 * per_address - 300
     verify = (await h.owner.call("GET", "/api/v1/audit/verify")).body
     assert verify["ok"] is True
+
+
+class Refused:
+    """The parts of a refused request that go on the record."""
+
+    def __init__(self, remote: str | None) -> None:
+        self.remote = remote
+        self.method = "POST"
+        self.path = "/api/v1/requests"
+
+
+async def test_a_refused_signature_is_recorded_with_what_was_asked_and_from_where(
+    log: AuditLog,
+) -> None:
+    clock = Clock()
+    audit = AuthFailureAudit(audit=lambda: log, clock=clock)
+    await audit.record(Refused("192.0.2.7"), "stale")  # type: ignore[arg-type]
+    await audit.record(Refused(None), "missing")  # type: ignore[arg-type]
+    details = [r.detail for r in await log.records(limit=10)]
+    assert details == [
+        {"reason": "stale", "method": "POST", "path": "/api/v1/requests", "remote": "192.0.2.7"},
+        {"reason": "missing", "method": "POST", "path": "/api/v1/requests", "remote": "unknown"},
+    ]
