@@ -187,7 +187,21 @@ class RtccShareConfigFlow(ConfigFlow, domain=DOMAIN):
         except GatewayError:
             self._snapshot = None
 
-    def _create(self, title: str) -> ConfigFlowResult:
+    def _confirm(
+        self,
+        step_id: str,
+        user_input: dict[str, Any] | None,
+        title: str,
+        shown: dict[str, str],
+    ) -> ConfigFlowResult:
+        """Show what sharing means and what the gateway has now; once confirmed, the entry.
+
+        The entry keeps that snapshot, so the first connection imports it.
+        """
+        if user_input is None:
+            return self.async_show_form(
+                step_id=step_id, description_placeholders={**shown, **placeholders(self._snapshot)}
+            )
         data: dict[str, Any] = dict(self._discovered)
         if self._snapshot is not None:
             data[CONF_IMPORTED] = self._snapshot
@@ -215,11 +229,8 @@ class RtccShareConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """What sharing means, and what the gateway has now, before anything is set up."""
-        if user_input is not None:
-            return self._create(f"rtcc_share gateway ({self._discovered[CONF_HOST]})")
-        return self.async_show_form(
-            step_id="confirm", description_placeholders=placeholders(self._snapshot)
-        )
+        title = f"rtcc_share gateway ({self._discovered[CONF_HOST]})"
+        return self._confirm("confirm", user_input, title, {})
 
     async def async_step_reauth(self, _entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """The gateway refused the token: ask for the new one."""
@@ -288,9 +299,5 @@ class RtccShareConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """The waiver: what sharing means, before anything is set up."""
-        if user_input is not None:
-            return self._create(f"rtcc_share gateway ({self._addon_name})")
-        return self.async_show_form(
-            step_id="hassio_confirm",
-            description_placeholders={"addon": self._addon_name, **placeholders(self._snapshot)},
-        )
+        title = f"rtcc_share gateway ({self._addon_name})"
+        return self._confirm("hassio_confirm", user_input, title, {"addon": self._addon_name})
