@@ -6,6 +6,7 @@ import asyncio
 import json
 import socket
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -254,6 +255,34 @@ async def come_back(
     back, _ = await gateway_factory(config_dict)
     await wait_for(lambda: entry.runtime_data.coordinator.connected)
     return back
+
+
+@dataclass
+class Outage:
+    """The loaded entry's gateway going away (`leave`) and coming back (`back`: the same ports,
+    its database kept); each returns once the integration has seen it."""
+
+    entry: MockConfigEntry
+    gw: Gateway
+    bound: Bound
+    factory: Any
+    config: dict[str, Any]
+
+    async def leave(self) -> None:
+        await go_away(self.entry, self.gw)
+
+    async def back(self) -> Gateway:
+        return await come_back(self.entry, self.bound, self.factory, self.config)
+
+
+@pytest.fixture
+def outage(
+    loaded: tuple[MockConfigEntry, Gateway, Bound],
+    gateway_factory: Any,
+    config_dict: dict[str, Any],
+) -> Outage:
+    entry, gw, bound = loaded
+    return Outage(entry, gw, bound, gateway_factory, config_dict)
 
 
 async def auto_share(hass: HomeAssistant, city: CityCall) -> dict[str, Any]:

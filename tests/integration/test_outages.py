@@ -11,7 +11,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from rtcc_gateway.app import Bound, Gateway
 
 from custom_components.rtcc_share.const import DOMAIN
 from custom_components.rtcc_share.issues import waiting_issue_id
@@ -20,10 +19,9 @@ from .conftest import (
     CONSENT,
     PAUSE,
     CityCall,
+    Outage,
     auto_share,
     cam,
-    come_back,
-    go_away,
     switch,
     wait_for,
 )
@@ -34,14 +32,11 @@ def waiting(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None
 
 
 async def test_consent_off_and_pause_are_kept_and_applied_at_reconnect(
-    hass: HomeAssistant,
-    loaded: tuple[MockConfigEntry, Gateway, Bound],
-    gateway_factory: Any,
-    config_dict: dict[str, Any],
+    hass: HomeAssistant, outage: Outage
 ) -> None:
-    entry, gw, bound = loaded
+    entry = outage.entry
     await switch(hass, CONSENT, True)
-    await go_away(entry, gw)
+    await outage.leave()
     await hass.async_block_till_done()
     assert hass.states.get(CONSENT).state == "on", "usable while the gateway is away"
     assert hass.states.get(PAUSE).state == "off"
@@ -58,7 +53,7 @@ async def test_consent_off_and_pause_are_kept_and_applied_at_reconnect(
     assert "pause" in issue.translation_placeholders["what"]
     assert issue.translation_placeholders["lease"] == "15"
 
-    back = await come_back(entry, bound, gateway_factory, config_dict)
+    back = await outage.back()
     state = back.owner_state()
     assert state["paused"] is True
     assert {c["id"]: c["consent"] for c in state["cameras"]}[cam(hass, "front_door")] is False
@@ -66,20 +61,16 @@ async def test_consent_off_and_pause_are_kept_and_applied_at_reconnect(
 
 
 async def test_a_revoke_while_away_ends_the_share_at_reconnect(
-    hass: HomeAssistant,
-    loaded: tuple[MockConfigEntry, Gateway, Bound],
-    city: CityCall,
-    gateway_factory: Any,
-    config_dict: dict[str, Any],
+    hass: HomeAssistant, outage: Outage, city: CityCall
 ) -> None:
-    entry, gw, bound = loaded
+    entry = outage.entry
     await auto_share(hass, city)
-    await go_away(entry, gw)
+    await outage.leave()
 
     await hass.services.async_call(DOMAIN, "revoke_all", {}, blocking=True)
     assert waiting(hass, entry) is not None
 
-    back = await come_back(entry, bound, gateway_factory, config_dict)
+    back = await outage.back()
     # The share came back with the gateway's database, and the kept revoke ended it.
     await wait_for(lambda: back.owner_state()["shares"] == [])
 
@@ -93,15 +84,11 @@ async def test_a_revoke_while_away_ends_the_share_at_reconnect(
     ],
 )
 async def test_what_could_widen_sharing_is_refused_and_not_kept(
-    hass: HomeAssistant,
-    loaded: tuple[MockConfigEntry, Gateway, Bound],
-    domain: str,
-    service: str,
-    data: dict[str, Any],
+    hass: HomeAssistant, outage: Outage, domain: str, service: str, data: dict[str, Any]
 ) -> None:
-    entry, gw, _ = loaded
+    entry = outage.entry
     coordinator = entry.runtime_data.coordinator
-    await go_away(entry, gw)
+    await outage.leave()
     before = coordinator.settings.to_json()
     with pytest.raises(HomeAssistantError, match="only changes that stop sharing"):
         await hass.services.async_call(domain, service, data, blocking=True)

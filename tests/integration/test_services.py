@@ -15,8 +15,7 @@ from rtcc_gateway.app import Bound, Gateway
 
 from custom_components.rtcc_share.const import DOMAIN
 
-from ..conftest import GatewayFactory
-from .conftest import CityCall, cam, come_back, go_away, wait_for
+from .conftest import CityCall, Outage, cam, wait_for
 from .test_event import consent
 
 NIGHT = {
@@ -202,14 +201,10 @@ async def test_two_gateways_need_an_entry_id(
 
 
 async def test_actions_while_the_gateway_is_down_lose_nothing(
-    hass: HomeAssistant,
-    loaded: tuple[MockConfigEntry, Gateway, Bound],
-    gateway_factory: GatewayFactory,
-    config_dict: dict[str, Any],
+    hass: HomeAssistant, outage: Outage
 ) -> None:
-    entry, gw, bound = loaded
-    coordinator = entry.runtime_data.coordinator
-    await go_away(entry, gw)
+    coordinator = outage.entry.runtime_data.coordinator
+    await outage.leave()
     # Pausing and adding a window only take sharing away: kept, applied at reconnect.
     await call(hass, "pause")
     await call(hass, "set_privacy_schedule", {"windows": [NIGHT]})
@@ -221,7 +216,7 @@ async def test_actions_while_the_gateway_is_down_lose_nothing(
     assert err.value.translation_key == "gateway_away", "dropping a window could widen sharing"
     assert coordinator.settings.is_paused()
 
-    back = await come_back(entry, bound, gateway_factory, config_dict)
+    back = await outage.back()
     state = back.owner_state()
     assert state["paused"] is True
     assert state["policy"]["privacy_windows"] == [NIGHT]
