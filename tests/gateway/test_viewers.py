@@ -3,6 +3,7 @@ new ones, and every connect and disconnect is recorded in that order."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rtcc_gateway.door.viewers import Viewer, ViewerRegistry
@@ -123,3 +124,23 @@ async def test_a_share_with_a_viewer_still_registered_is_not_forgotten() -> None
     assert registry.ever() == {TOKEN: 1}
     await registry.disconnect(viewer)
     await registry.drain()
+
+
+async def test_drain_returns_when_a_record_just_finished_and_its_bookkeeping_has_not_run() -> None:
+    # The stop that never ended: the sink wakes whoever waits on it before the record's task has
+    # finished, so drain() runs while that finished task is still listed. Awaiting finished tasks
+    # does not yield to the loop, so a drain that waited on them spun forever (and a gateway's
+    # stop with it).
+    recorded = asyncio.Event()
+
+    class Announcing(Records):
+        async def __call__(self, kind: str, detail: dict[str, Any]) -> None:
+            await super().__call__(kind, detail)
+            recorded.set()
+
+    records = Announcing()
+    registry = ViewerRegistry(records)
+    assert connect(registry, Connection()) is not None
+    await recorded.wait()
+    await registry.drain()
+    assert [kind for kind, _ in records.seen] == ["viewer_connected"]

@@ -157,8 +157,11 @@ class ViewerRegistry:
 
     async def drain(self) -> None:
         """Wait for every pending record (at shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        # Only the unfinished ones: a finished task stays in the set until its done callback
+        # runs, and awaiting finished tasks does not yield to the loop, so waiting on it would
+        # spin forever without letting that callback run (seen as a stop that never ended).
+        while pending := [task for task in self._tasks if not task.done()]:
+            await asyncio.wait(pending)
 
     def _detail(self, viewer: Viewer) -> dict[str, Any]:
         return {
