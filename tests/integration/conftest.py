@@ -285,6 +285,15 @@ def outage(
     return Outage(entry, gw, bound, gateway_factory, config_dict)
 
 
+async def waiting_request(hass: HomeAssistant, city: CityCall) -> str:
+    """The front door offered (approval: ask first), then a city request: it waits for the
+    owner. Its id."""
+    await switch(hass, CONSENT, True)
+    status, body = await city()
+    assert status == 202, body
+    return str(body["request_id"])
+
+
 async def auto_share(hass: HomeAssistant, city: CityCall) -> dict[str, Any]:
     """The front door offered and auto-approved, then a city request: the city's answer."""
     await switch(hass, CONSENT, True)

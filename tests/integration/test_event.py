@@ -9,7 +9,7 @@ from rtcc_gateway.app import Bound, Gateway
 
 from custom_components.rtcc_share.const import DOMAIN
 
-from .conftest import CityCall, cam, wait_for
+from .conftest import CityCall, cam, wait_for, waiting_request
 
 EVENT_ENTITY = "event.rtcc_share_city_request"
 
@@ -80,12 +80,8 @@ async def test_deny_fires_declined(
     hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound], city: CityCall
 ) -> None:
     decided = async_capture_events(hass, "rtcc_share_request_decided")
-    await consent(hass)
-    status, body = await city()
-    assert status == 202, body
-    await hass.services.async_call(
-        DOMAIN, "deny", {"request_id": body["request_id"]}, blocking=True
-    )
+    request_id = await waiting_request(hass, city)
+    await hass.services.async_call(DOMAIN, "deny", {"request_id": request_id}, blocking=True)
     await wait_for(lambda: decided)
     assert decided[0].data["status"] == "declined"
     await wait_for(lambda: hass.states.get(EVENT_ENTITY).attributes["event_type"] == "declined")

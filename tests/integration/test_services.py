@@ -15,8 +15,7 @@ from rtcc_gateway.app import Bound, Gateway
 
 from custom_components.rtcc_share.const import DOMAIN
 
-from .conftest import CityCall, Outage, cam, wait_for
-from .test_event import consent
+from .conftest import CityCall, Outage, cam, wait_for, waiting_request
 
 NIGHT = {
     "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
@@ -53,14 +52,11 @@ async def test_approve_with_camera_id_and_revoke_by_camera(
     hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound], city: CityCall
 ) -> None:
     _, gw, _ = loaded
-    await consent(hass)
-    _, body = await city()
-    await call(
-        hass, "approve", {"request_id": body["request_id"], "cameras": cam(hass, "front_door")}
-    )
+    request_id = await waiting_request(hass, city)
+    await call(hass, "approve", {"request_id": request_id, "cameras": cam(hass, "front_door")})
     assert [s["camera_id"] for s in gw.owner_state()["shares"]] == [cam(hass, "front_door")]
     with pytest.raises(ServiceValidationError) as again:
-        await call(hass, "approve", {"request_id": body["request_id"]})
+        await call(hass, "approve", {"request_id": request_id})
     assert again.value.translation_key == "already_decided", "not a 'success' that did nothing"
 
     await call(hass, "revoke", {"camera": "camera.front_door"})
@@ -71,9 +67,8 @@ async def test_revoke_all(
     hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound], city: CityCall
 ) -> None:
     _, gw, _ = loaded
-    await consent(hass)
-    _, body = await city()
-    await call(hass, "approve", {"request_id": body["request_id"]})
+    request_id = await waiting_request(hass, city)
+    await call(hass, "approve", {"request_id": request_id})
     assert len(gw.owner_state()["shares"]) == 1
     await call(hass, "revoke_all")
     assert gw.owner_state()["shares"] == []
