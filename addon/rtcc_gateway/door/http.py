@@ -31,7 +31,7 @@ from rtcc_gateway.door.http_target import (
     master_session,
     parse_target,
 )
-from rtcc_gateway.door.share_admission import ShareAdmission
+from rtcc_gateway.door.share_admission import ShareAdmission, connect_viewer
 from rtcc_gateway.door.viewers import CAMERA_LOST, NO_MEDIA_S, Viewer, ViewerRegistry
 from rtcc_gateway.problems import problem
 from rtcc_gateway.restreamer.base import HttpUpstream
@@ -211,11 +211,9 @@ class HttpDoor:
                 cut = True
                 close()
 
-            viewer = self._viewers.connect(
-                token=admission.token,
-                share_id=admission.share_id,
-                camera_id=admission.camera_id,
-                request_id=admission.request_id,
+            viewer = connect_viewer(
+                self._viewers,
+                admission,
                 remote=request.remote or "unknown",
                 kind="mp4",
                 close=cut_by_door,
@@ -259,11 +257,9 @@ class HttpDoor:
         if known is not None and known.token != admission.token:
             raise _unavailable()  # an upstream that reuses ids across streams is broken
         if known is None:
-            viewer = self._viewers.connect(
-                token=admission.token,
-                share_id=admission.share_id,
-                camera_id=admission.camera_id,
-                request_id=admission.request_id,
+            viewer = connect_viewer(
+                self._viewers,
+                admission,
                 remote=request.remote or "unknown",
                 kind="hls",
                 close=_nothing_to_close,  # `forget` ends HLS sessions when the share is cut

@@ -41,7 +41,7 @@ from rtcc_gateway.door.rtsp.upstream import (
     diagnose,
     door_rtp_info,
 )
-from rtcc_gateway.door.share_admission import ShareAdmission
+from rtcc_gateway.door.share_admission import ShareAdmission, connect_viewer
 from rtcc_gateway.door.viewers import NO_MEDIA_S, Viewer, ViewerRegistry
 from rtcc_gateway.restreamer.base import Upstream
 
@@ -289,14 +289,8 @@ class Connection:
 
         viewer: Viewer | None = None
         if self._viewers is not None:
-            viewer = self._viewers.connect(
-                token=admission.token,
-                share_id=admission.share_id,
-                camera_id=admission.camera_id,
-                request_id=admission.request_id,
-                remote=self.remote,
-                kind="rtsp",
-                close=cut_by_door,
+            viewer = connect_viewer(
+                self._viewers, admission, remote=self.remote, kind="rtsp", close=cut_by_door
             )
             if viewer is None:
                 close()
