@@ -15,6 +15,18 @@ from ..conftest import AGENCY_KEY, Clock, GatewayFactory, RecordingRestreamer
 from .conftest import Answer, Harness, HarnessFactory, incident, sharing_config
 
 
+async def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """`rtcc-gateway ARGS` as its own process, its output captured."""
+    return await asyncio.to_thread(
+        subprocess.run,
+        ["rtcc-gateway", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 async def _share_then_restart(
     harness_factory: HarnessFactory, config_dict: dict[str, Any], duration_s: int, down_s: int
 ) -> tuple[Answer, str, Harness]:
@@ -119,14 +131,7 @@ async def test_a_corrupt_database_is_named_and_nothing_starts(
     data = tmp_path / "data"
     data.mkdir()
     (data / "gateway.db").write_bytes(b"this is not sqlite" * 100)
-    result = await asyncio.to_thread(
-        subprocess.run,
-        ["rtcc-gateway", "serve", "--config", str(write_config(config_dict))],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = await _cli("serve", "--config", str(write_config(config_dict)))
     assert result.returncode == 2
     assert result.stdout == ""
     assert "is not a usable rtcc_share database" in result.stderr
@@ -143,14 +148,7 @@ async def test_audit_cli_verifies_what_a_gateway_wrote(
     head = (await h.owner.call("GET", "/api/v1/audit/verify")).body["head"]
     await h.gateway.stop()
     data = str(tmp_path / "data")
-    ok = await asyncio.to_thread(
-        subprocess.run,
-        ["rtcc-gateway", "audit", "verify", "--data-dir", data],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    ok = await _cli("audit", "verify", "--data-dir", data)
     assert ok.returncode == 0
     assert ok.stdout.startswith("ok: ")
     # Someone edits a decision behind the gateway's back.
@@ -165,21 +163,8 @@ async def test_audit_cli_verifies_what_a_gateway_wrote(
             "UPDATE audit SET detail = replace(detail, 'approve', 'decline') "
             "WHERE kind = 'request_decided'"
         )
-    bad = await asyncio.to_thread(
-        subprocess.run,
-        [
-            "rtcc-gateway",
-            "audit",
-            "verify",
-            "--data-dir",
-            data,
-            "--head",
-            f"{head['seq']}:{head['hash']}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    bad = await _cli(
+        "audit", "verify", "--data-dir", data, "--head", f"{head['seq']}:{head['hash']}"
     )
     assert bad.returncode == 1
     assert bad.stdout.startswith("first bad record: ")
