@@ -28,6 +28,7 @@ from rtcc_gateway.openapi_parts import (
     json_response,
     problem_response,
 )
+from rtcc_gateway.validators import INCIDENT_ID_PATTERN, MAX_CAMERA_IDS, MAX_ID_CHARS
 
 
 def city_document(base_url: str) -> dict[str, Any]:
@@ -216,7 +217,10 @@ def city_document(base_url: str) -> dict[str, Any]:
                     "type": "object",
                     "required": ["incident_id", "offense", "reason", "location"],
                     "properties": {
-                        "incident_id": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,64}$"},
+                        "incident_id": {
+                            "type": "string",
+                            "pattern": f"^{INCIDENT_ID_PATTERN.pattern}$",
+                        },
                         "offense": {
                             "type": "string",
                             "minLength": 1,
@@ -241,11 +245,11 @@ def city_document(base_url: str) -> dict[str, Any]:
                         "camera_ids": {
                             "type": "array",
                             "minItems": 1,
-                            "maxItems": 100,
+                            "maxItems": MAX_CAMERA_IDS,
                             "items": {
                                 "type": "string",
                                 "minLength": 1,
-                                "maxLength": 64,
+                                "maxLength": MAX_ID_CHARS,
                                 **PLAIN_TEXT,
                             },
                         },

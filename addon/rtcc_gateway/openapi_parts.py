@@ -14,6 +14,7 @@ from rtcc_gateway.limits import (
     SHARE_MAX_S,
     SHARE_MIN_S,
 )
+from rtcc_gateway.validators import ID_PATTERN
 
 PLAIN_TEXT: Final = {
     "not": {"pattern": "[\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]"}
@@ -108,7 +109,7 @@ CAMERA: Final = {
     "description": "GATEWAY.md `cameras[]`.",
     "required": ["id", "label", "source", "location"],
     "properties": {
-        "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$"},
+        "id": {"type": "string", "pattern": f"^{ID_PATTERN.pattern}$"},
         "label": {
             "type": "string",
             "minLength": 1,
