@@ -31,6 +31,8 @@ from custom_components.rtcc_share.discovery import lan
 from ..conftest import OWNER_TOKEN, jpd_request_headers
 from ..peers.onvif_sim import OnvifSim, run_onvif_sim, sim_unavailable
 
+# What the `loaded` fixture gives: the config entry, the in-process gateway and its ports.
+type Loaded = tuple[MockConfigEntry, Gateway, Bound]
 CONSENT = "switch.front_door_share_with_city"
 PAUSE = "switch.rtcc_share_pause_sharing"
 # The ONVIF simulator's credentials (a password with characters that need escaping).
@@ -182,7 +184,7 @@ async def auto_approve(hass: HomeAssistant, camera: str = "front_door") -> None:
 @pytest.fixture
 async def loaded(
     hass: HomeAssistant, gateway: tuple[Gateway, Bound], cameras: dict[str, FakeCamera]
-) -> AsyncIterator[tuple[MockConfigEntry, Gateway, Bound]]:
+) -> AsyncIterator[Loaded]:
     """The integration loaded against a real gateway, connected to its event stream."""
     gw, bound = gateway
     entry = make_entry(hass, bound.owner[1], unique_id=gw.gateway_id)
@@ -277,7 +279,7 @@ class Outage:
 
 @pytest.fixture
 def outage(
-    loaded: tuple[MockConfigEntry, Gateway, Bound],
+    loaded: Loaded,
     gateway_factory: Any,
     config_dict: dict[str, Any],
 ) -> Outage:

@@ -15,7 +15,7 @@ from rtcc_gateway.app import Bound, Gateway
 from custom_components.rtcc_share.cameras import camera_id_for, stable_camera_id
 from custom_components.rtcc_share.const import DOMAIN
 
-from .conftest import CONSENT, FakeCamera, cam, make_entry, store_settings, wait_for
+from .conftest import CONSENT, FakeCamera, Loaded, cam, make_entry, store_settings, wait_for
 
 
 def pushed(gw: Gateway) -> dict[str, Any]:
@@ -32,7 +32,7 @@ async def test_ids_are_opaque_and_stable() -> None:
 
 
 async def test_renaming_a_camera_keeps_its_consent_and_its_entities(
-    hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound]
+    hass: HomeAssistant, loaded: Loaded
 ) -> None:
     entry, gw, _ = loaded
     camera_id = cam(hass, "front_door")
@@ -51,7 +51,7 @@ async def test_renaming_a_camera_keeps_its_consent_and_its_entities(
 
 
 async def test_sharing_entities_sit_on_the_cameras_own_device(
-    hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound], cameras: dict
+    hass: HomeAssistant, loaded: Loaded, cameras: dict
 ) -> None:
     entry, gw, _ = loaded
     # A doorbell whose own integration made a device for it.
@@ -83,10 +83,7 @@ async def test_sharing_entities_sit_on_the_cameras_own_device(
 
 
 async def test_choices_kept_under_old_ids_move_to_stable_ones(
-    hass: HomeAssistant,
-    gateway: tuple[Gateway, Bound],
-    cameras: dict,
-    hass_storage: dict[str, Any],
+    hass: HomeAssistant, gateway: tuple[Gateway, Bound], cameras: dict, hass_storage: dict[str, Any]
 ) -> None:
     gw, bound = gateway
     entry = make_entry(hass, bound.owner[1], unique_id=gw.gateway_id)

@@ -19,13 +19,13 @@ from typing import Any
 import pytest
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+from pytest_homeassistant_custom_component.common import async_capture_events
 from rtcc_gateway.app import Bound, Gateway
 
 from ..conftest import GatewayFactory
 from ..peers.camera import camera_or_skip
 from ..peers.rtsp_client import play
-from .conftest import CONSENT, CityCall, FakeCamera, auto_approve, make_entry, wait_for
+from .conftest import CONSENT, CityCall, FakeCamera, Loaded, auto_approve, make_entry, wait_for
 
 RUNS = 20
 GOAL_P99_MS = 500.0
@@ -55,7 +55,7 @@ async def sharing(
     gateway: tuple[Gateway, Bound],
     cameras: dict[str, FakeCamera],
     camera_url: str,
-) -> AsyncIterator[tuple[MockConfigEntry, Gateway, Bound]]:
+) -> AsyncIterator[Loaded]:
     gw, bound = gateway
     cameras["front_door"].source = camera_url
     entry = make_entry(hass, bound.owner[1], unique_id=gw.gateway_id)
@@ -67,10 +67,7 @@ async def sharing(
 
 
 async def test_consent_off_cuts_viewers_fast(
-    hass: HomeAssistant,
-    sharing: tuple[MockConfigEntry, Gateway, Bound],
-    city: CityCall,
-    capsys: pytest.CaptureFixture[str],
+    hass: HomeAssistant, sharing: Loaded, city: CityCall, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _, _, bound = sharing
     connected = async_capture_events(hass, "rtcc_share_viewer_connected")

@@ -11,21 +11,28 @@ from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from rtcc_gateway.app import Bound, Gateway
 
 from custom_components.rtcc_share.const import DOMAIN, OWNER_LEASE_S
 
 from ..conftest import GatewayFactory
-from .conftest import CONSENT, FRONT_SOURCE, FakeCamera, cam, make_entry, store_settings, wait_for
+from .conftest import (
+    CONSENT,
+    FRONT_SOURCE,
+    FakeCamera,
+    Loaded,
+    cam,
+    make_entry,
+    store_settings,
+    wait_for,
+)
 
 CONNECTED = "binary_sensor.rtcc_share_gateway_connected"
 
 
 async def test_registry_pushes_rtsp_cameras_only(
-    hass: HomeAssistant,
-    loaded: tuple[MockConfigEntry, Gateway, Bound],
-    cameras: dict[str, FakeCamera],
+    hass: HomeAssistant, loaded: Loaded, cameras: dict[str, FakeCamera]
 ) -> None:
     entry, gw, _ = loaded
     coordinator = entry.runtime_data.coordinator
@@ -45,7 +52,7 @@ async def test_registry_pushes_rtsp_cameras_only(
 
 async def test_gateway_going_away_and_back(
     hass: HomeAssistant,
-    loaded: tuple[MockConfigEntry, Gateway, Bound],
+    loaded: Loaded,
     gateway_factory: GatewayFactory,
     config_dict: dict[str, Any],
     caplog: pytest.LogCaptureFixture,
@@ -77,9 +84,7 @@ async def test_gateway_going_away_and_back(
     assert {c.id: c.consent for c in back.shares.owner.cameras}[cam(hass, "front_door")] is True
 
 
-async def test_policy_is_refreshed_inside_the_lease(
-    hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound]
-) -> None:
+async def test_policy_is_refreshed_inside_the_lease(hass: HomeAssistant, loaded: Loaded) -> None:
     _, gw, _ = loaded
     first = gw.shares.owner.pushed_at
     assert first is not None
@@ -89,9 +94,7 @@ async def test_policy_is_refreshed_inside_the_lease(
 
 
 async def test_stream_url_is_read_again_at_every_push(
-    hass: HomeAssistant,
-    loaded: tuple[MockConfigEntry, Gateway, Bound],
-    cameras: dict[str, FakeCamera],
+    hass: HomeAssistant, loaded: Loaded, cameras: dict[str, FakeCamera]
 ) -> None:
     entry, gw, _ = loaded
     cameras["garage"].source = "rtsps://127.0.0.1:8322/garage?token=expiring-2"
@@ -100,9 +103,7 @@ async def test_stream_url_is_read_again_at_every_push(
     assert sources[cam(hass, "garage")].endswith("expiring-2")
 
 
-async def test_stale_policy_is_pushed_again(
-    hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound]
-) -> None:
+async def test_stale_policy_is_pushed_again(hass: HomeAssistant, loaded: Loaded) -> None:
     _, gw, _ = loaded
     first = gw.shares.owner.pushed_at
     gw.events.publish("policy_stale", since=None)
@@ -110,9 +111,7 @@ async def test_stale_policy_is_pushed_again(
 
 
 async def test_a_new_camera_gets_its_device_and_entities(
-    hass: HomeAssistant,
-    loaded: tuple[MockConfigEntry, Gateway, Bound],
-    cameras: dict[str, FakeCamera],
+    hass: HomeAssistant, loaded: Loaded, cameras: dict[str, FakeCamera]
 ) -> None:
     _, gw, _ = loaded
     # The camera platform already runs: a new camera entity appears there.
@@ -151,9 +150,7 @@ async def test_a_cut_audit_log_raises_a_repair_issue(
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
-async def test_the_audit_head_is_kept_and_checked(
-    hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound]
-) -> None:
+async def test_the_audit_head_is_kept_and_checked(hass: HomeAssistant, loaded: Loaded) -> None:
     entry, gw, _ = loaded
     coordinator = entry.runtime_data.coordinator
     await hass.services.async_call(
@@ -166,7 +163,7 @@ async def test_the_audit_head_is_kept_and_checked(
 
 
 async def test_refused_token_on_the_event_stream_starts_reauth(
-    hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound]
+    hass: HomeAssistant, loaded: Loaded
 ) -> None:
     entry, gw, _ = loaded
     coordinator = entry.runtime_data.coordinator
@@ -195,7 +192,7 @@ async def test_a_policy_the_gateway_refuses_is_named(
 
 async def test_an_unexpected_error_in_the_stream_reconnects(
     hass: HomeAssistant,
-    loaded: tuple[MockConfigEntry, Gateway, Bound],
+    loaded: Loaded,
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -6,18 +6,14 @@ import json
 
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-from rtcc_gateway.app import Bound, Gateway
 
 from custom_components.rtcc_share.diagnostics import async_get_config_entry_diagnostics
 
 from ..conftest import OWNER_TOKEN
-from .conftest import FRONT_SOURCE, GARAGE_SOURCE, cam
+from .conftest import FRONT_SOURCE, GARAGE_SOURCE, Loaded, cam
 
 
-async def test_diagnostics_redact_secrets(
-    hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound]
-) -> None:
+async def test_diagnostics_redact_secrets(hass: HomeAssistant, loaded: Loaded) -> None:
     entry, gw, _ = loaded
     assert await async_setup_component(hass, "diagnostics", {})
     diag = await async_get_config_entry_diagnostics(hass, entry)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
-from rtcc_gateway.app import Bound, Gateway
+from pytest_homeassistant_custom_component.common import async_capture_events
 
 from custom_components.rtcc_share.const import DOMAIN
 
-from .conftest import CityCall, cam, wait_for, waiting_request
+from .conftest import CityCall, Loaded, cam, wait_for, waiting_request
 
 EVENT_ENTITY = "event.rtcc_share_city_request"
 
@@ -21,7 +20,7 @@ async def consent(hass: HomeAssistant, camera: str = "front_door") -> None:
 
 
 async def test_request_fires_events_and_updates_entities(
-    hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound], city: CityCall
+    hass: HomeAssistant, loaded: Loaded, city: CityCall
 ) -> None:
     entry, _, _ = loaded
     received = async_capture_events(hass, "rtcc_share_request_received")
@@ -76,9 +75,7 @@ async def test_request_fires_events_and_updates_entities(
     await wait_for(lambda: hass.states.get(EVENT_ENTITY).attributes["event_type"] == "ended")
 
 
-async def test_deny_fires_declined(
-    hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound], city: CityCall
-) -> None:
+async def test_deny_fires_declined(hass: HomeAssistant, loaded: Loaded, city: CityCall) -> None:
     decided = async_capture_events(hass, "rtcc_share_request_decided")
     request_id = await waiting_request(hass, city)
     await hass.services.async_call(DOMAIN, "deny", {"request_id": request_id}, blocking=True)

@@ -16,7 +16,7 @@ from rtcc_gateway.app import Bound, Gateway
 from custom_components.rtcc_share.const import DOMAIN
 
 from ..conftest import OWNER_TOKEN
-from .conftest import FakeCamera, cam
+from .conftest import FakeCamera, Loaded, cam
 
 
 def make_entry(hass: HomeAssistant, port: int, token: str = OWNER_TOKEN) -> MockConfigEntry:
@@ -64,7 +64,7 @@ async def test_refused_token_starts_reauthentication(
 
 async def test_stale_camera_devices_can_be_removed(
     hass: HomeAssistant,
-    loaded: tuple[MockConfigEntry, Gateway, Bound],
+    loaded: Loaded,
     cameras: dict[str, FakeCamera],
     hass_ws_client: WebSocketGenerator,
 ) -> None:
@@ -98,9 +98,7 @@ async def test_stale_camera_devices_can_be_removed(
     assert await remove(garage.id) is True
 
 
-async def test_new_options_reach_the_gateway(
-    hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound]
-) -> None:
+async def test_new_options_reach_the_gateway(hass: HomeAssistant, loaded: Loaded) -> None:
     entry, gw, _ = loaded
     assert gw.owner_state()["policy"]["approval_timeout_s"] == 600
     hass.config_entries.async_update_entry(
@@ -113,9 +111,7 @@ async def test_new_options_reach_the_gateway(
 
 
 async def test_removing_the_entry_forgets_the_owner_settings(
-    hass: HomeAssistant,
-    loaded: tuple[MockConfigEntry, Gateway, Bound],
-    hass_storage: dict[str, Any],
+    hass: HomeAssistant, loaded: Loaded, hass_storage: dict[str, Any]
 ) -> None:
     entry, _, _ = loaded
     await hass.services.async_call(

@@ -46,7 +46,7 @@ from custom_components.rtcc_share.discovery.ws_discovery import DiscoveredDevice
 from custom_components.rtcc_share.issues import onvif_issue_id
 
 from ..peers.onvif_sim import OnvifSim
-from .conftest import SIM_PASSWORD, SIM_USER, FakeCamera, cam, make_entry, wait_for
+from .conftest import SIM_PASSWORD, SIM_USER, FakeCamera, Loaded, cam, make_entry, wait_for
 
 WRONG_PASSWORD = "Wrong-Secret-9876"
 CAMERA_KEYS = ("consent", "approval", "max_minutes", "sharing_status", "viewers")
@@ -123,10 +123,7 @@ def lan_is_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("socket_enabled", "lan_is_loopback")
 async def test_discovered_camera_is_added_shared_repaired_and_removed(
-    hass: HomeAssistant,
-    sim: OnvifSim,
-    loaded: tuple[MockConfigEntry, Gateway, Bound],
-    caplog: pytest.LogCaptureFixture,
+    hass: HomeAssistant, sim: OnvifSim, loaded: Loaded, caplog: pytest.LogCaptureFixture
 ) -> None:
     entry, gw, _bound = loaded
     coord = entry.runtime_data.coordinator
@@ -293,11 +290,7 @@ async def test_flow_aborts_while_the_entry_is_not_loaded(hass: HomeAssistant) ->
     ],
 )
 async def test_lookup_failures_are_named_in_the_form(
-    hass: HomeAssistant,
-    lan: FakeLan,
-    loaded: tuple[MockConfigEntry, Gateway, Bound],
-    error: Exception,
-    key: str,
+    hass: HomeAssistant, lan: FakeLan, loaded: Loaded, error: Exception, key: str
 ) -> None:
     entry, _gw, _bound = loaded
     lan.answer = error
@@ -313,10 +306,7 @@ async def test_lookup_failures_are_named_in_the_form(
 
 
 async def test_manual_camera_and_its_failures_at_push_time(
-    hass: HomeAssistant,
-    lan: FakeLan,
-    loaded: tuple[MockConfigEntry, Gateway, Bound],
-    cameras: dict[str, FakeCamera],
+    hass: HomeAssistant, lan: FakeLan, loaded: Loaded, cameras: dict[str, FakeCamera]
 ) -> None:
     entry, gw, _bound = loaded
     coord = entry.runtime_data.coordinator
@@ -377,10 +367,7 @@ async def test_manual_camera_and_its_failures_at_push_time(
 
 
 async def test_names_and_ids_without_discovery_or_serial(
-    hass: HomeAssistant,
-    lan: FakeLan,
-    loaded: tuple[MockConfigEntry, Gateway, Bound],
-    monkeypatch: pytest.MonkeyPatch,
+    hass: HomeAssistant, lan: FakeLan, loaded: Loaded, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     entry, _gw, _bound = loaded
 
@@ -483,7 +470,7 @@ async def test_discovery_runs_in_the_background(
 async def test_discovery_errors_are_only_logged(
     hass: HomeAssistant,
     monkeypatch: pytest.MonkeyPatch,
-    loaded: tuple[MockConfigEntry, Gateway, Bound],
+    loaded: Loaded,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     entry, _gw, _bound = loaded
@@ -501,9 +488,7 @@ async def test_discovery_errors_are_only_logged(
 
 
 async def test_devices_of_cameras_gone_for_good_are_removed(
-    hass: HomeAssistant,
-    loaded: tuple[MockConfigEntry, Gateway, Bound],
-    cameras: dict[str, FakeCamera],
+    hass: HomeAssistant, loaded: Loaded, cameras: dict[str, FakeCamera]
 ) -> None:
     entry, gw, _bound = loaded
     coord = entry.runtime_data.coordinator
@@ -524,7 +509,7 @@ async def test_devices_of_cameras_gone_for_good_are_removed(
 
 
 async def test_diagnostics_redact_onvif_credentials(
-    hass: HomeAssistant, lan: FakeLan, loaded: tuple[MockConfigEntry, Gateway, Bound]
+    hass: HomeAssistant, lan: FakeLan, loaded: Loaded
 ) -> None:
     entry, gw, _bound = loaded
     lan.answer = None
@@ -557,7 +542,7 @@ async def test_diagnostics_redact_onvif_credentials(
 
 
 async def test_removing_the_entry_clears_camera_issues(
-    hass: HomeAssistant, lan: FakeLan, loaded: tuple[MockConfigEntry, Gateway, Bound]
+    hass: HomeAssistant, lan: FakeLan, loaded: Loaded
 ) -> None:
     entry, _gw, _bound = loaded
     lan.answer = OnvifAuthError("no")

@@ -11,11 +11,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
-from rtcc_gateway.app import Bound, Gateway
 
 from custom_components.rtcc_share.const import DOMAIN
 
-from .conftest import CityCall, Outage, cam, wait_for, waiting_request
+from .conftest import CityCall, Loaded, Outage, cam, wait_for, waiting_request
 
 NIGHT = {
     "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
@@ -49,7 +48,7 @@ async def test_actions_are_registered(hass: HomeAssistant, loaded: Any) -> None:
 
 
 async def test_approve_with_camera_id_and_revoke_by_camera(
-    hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound], city: CityCall
+    hass: HomeAssistant, loaded: Loaded, city: CityCall
 ) -> None:
     _, gw, _ = loaded
     request_id = await waiting_request(hass, city)
@@ -63,9 +62,7 @@ async def test_approve_with_camera_id_and_revoke_by_camera(
     assert gw.owner_state()["shares"] == []
 
 
-async def test_revoke_all(
-    hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound], city: CityCall
-) -> None:
+async def test_revoke_all(hass: HomeAssistant, loaded: Loaded, city: CityCall) -> None:
     _, gw, _ = loaded
     request_id = await waiting_request(hass, city)
     await call(hass, "approve", {"request_id": request_id})
@@ -81,9 +78,7 @@ async def test_revoke_all(
     assert gw.owner_state()["shares"] == []
 
 
-async def test_bad_input_is_named(
-    hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound], city: CityCall
-) -> None:
+async def test_bad_input_is_named(hass: HomeAssistant, loaded: Loaded, city: CityCall) -> None:
     entry, _, _ = loaded
     await bad(hass, "approve", {"request_id": "req_nope"}, "unknown_request")
     await bad(hass, "deny", {"request_id": "req_nope"}, "unknown_request")
@@ -126,9 +121,7 @@ async def test_bad_input_is_named(
 # loop's clock under requests already in flight, and their timeouts would fire.
 @pytest.mark.freeze_time(tick=True)
 async def test_pause_with_duration_and_resume(
-    hass: HomeAssistant,
-    loaded: tuple[MockConfigEntry, Gateway, Bound],
-    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant, loaded: Loaded, freezer: FrozenDateTimeFactory
 ) -> None:
     _, gw, _ = loaded
     before = dt_util.utcnow()
@@ -154,9 +147,7 @@ async def test_pause_with_duration_and_resume(
     assert hass.states.get("switch.rtcc_share_pause_sharing").state == "off"
 
 
-async def test_privacy_schedule_reaches_the_gateway(
-    hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound]
-) -> None:
+async def test_privacy_schedule_reaches_the_gateway(hass: HomeAssistant, loaded: Loaded) -> None:
     _, gw, _ = loaded
     weekend = {"days": ["Saturday", "sun"], "start": "09:00:00", "end": "12:00"}
     await call(hass, "set_privacy_schedule", {"windows": [NIGHT, weekend]})
@@ -177,9 +168,7 @@ async def test_actions_without_a_loaded_gateway(hass: HomeAssistant, loaded: Any
     await bad(hass, "revoke_all", {"config_entry_id": entry.entry_id}, "entry_not_loaded")
 
 
-async def test_two_gateways_need_an_entry_id(
-    hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound]
-) -> None:
+async def test_two_gateways_need_an_entry_id(hass: HomeAssistant, loaded: Loaded) -> None:
     _, _, bound = loaded
     other = MockConfigEntry(
         domain=DOMAIN,
@@ -218,7 +207,7 @@ async def test_actions_while_the_gateway_is_down_lose_nothing(
 
 
 async def test_cameras_are_named_by_entity_switch_or_id(
-    hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound]
+    hass: HomeAssistant, loaded: Loaded
 ) -> None:
     """An ONVIF camera has no camera entity: its Share with city switch names it too."""
     entry, _, _ = loaded

@@ -7,10 +7,19 @@ import asyncio
 from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-from rtcc_gateway.app import Bound, Gateway
+from rtcc_gateway.app import Gateway
 
-from .conftest import CONSENT, PAUSE, CityCall, FakeCamera, auto_share, cam, switch, wait_for
+from .conftest import (
+    CONSENT,
+    PAUSE,
+    CityCall,
+    FakeCamera,
+    Loaded,
+    auto_share,
+    cam,
+    switch,
+    wait_for,
+)
 
 
 def gw_camera(gw: Gateway, camera_id: str) -> dict[str, object]:
@@ -18,7 +27,7 @@ def gw_camera(gw: Gateway, camera_id: str) -> dict[str, object]:
 
 
 async def test_consent_is_off_by_default_and_reaches_the_gateway(
-    hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound]
+    hass: HomeAssistant, loaded: Loaded
 ) -> None:
     _, gw, _ = loaded
     assert hass.states.get(CONSENT).state == STATE_OFF
@@ -35,7 +44,7 @@ async def test_consent_is_off_by_default_and_reaches_the_gateway(
 
 
 async def test_consent_off_ends_a_live_share(
-    hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound], city: CityCall
+    hass: HomeAssistant, loaded: Loaded, city: CityCall
 ) -> None:
     _, gw, _ = loaded
     await auto_share(hass, city)
@@ -50,9 +59,7 @@ async def test_consent_off_ends_a_live_share(
     assert hass.states.get("sensor.rtcc_share_active_shares").state == "0"
 
 
-async def test_pause_switch_reaches_the_gateway(
-    hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound]
-) -> None:
+async def test_pause_switch_reaches_the_gateway(hass: HomeAssistant, loaded: Loaded) -> None:
     _, gw, _ = loaded
     await switch(hass, PAUSE, True)
     assert hass.states.get(PAUSE).state == STATE_ON
@@ -64,9 +71,7 @@ async def test_pause_switch_reaches_the_gateway(
     assert gw.owner_state()["paused"] is False
 
 
-async def test_consent_and_settings_survive_a_restart(
-    hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound]
-) -> None:
+async def test_consent_and_settings_survive_a_restart(hass: HomeAssistant, loaded: Loaded) -> None:
     entry, gw, _ = loaded
     await switch(hass, CONSENT, True)
     await switch(hass, PAUSE, True)
@@ -95,7 +100,7 @@ async def test_consent_and_settings_survive_a_restart(
 
 
 async def test_nightly_privacy_window_reaches_the_gateway(
-    hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound]
+    hass: HomeAssistant, loaded: Loaded
 ) -> None:
     _, gw, _ = loaded
     await hass.services.async_call(
@@ -123,9 +128,7 @@ async def test_nightly_privacy_window_reaches_the_gateway(
 
 
 async def test_consent_off_does_not_wait_for_a_slow_camera(
-    hass: HomeAssistant,
-    loaded: tuple[MockConfigEntry, Gateway, Bound],
-    cameras: dict[str, FakeCamera],
+    hass: HomeAssistant, loaded: Loaded, cameras: dict[str, FakeCamera]
 ) -> None:
     _, gw, _ = loaded
     await switch(hass, CONSENT, True)
@@ -143,9 +146,7 @@ async def test_consent_off_does_not_wait_for_a_slow_camera(
     slow.set()
 
 
-async def test_states_say_what_is_true(
-    hass: HomeAssistant, loaded: tuple[MockConfigEntry, Gateway, Bound]
-) -> None:
+async def test_states_say_what_is_true(hass: HomeAssistant, loaded: Loaded) -> None:
     """Consent off reads "not shared" (not "idle"); a block names its reason, and only then;
     counts carry no made-up units; the consent switch is the camera's primary control."""
     entities = er.async_get(hass)

@@ -12,14 +12,12 @@ from pytest_homeassistant_custom_component.typing import (
     ClientSessionGenerator,
     WebSocketGenerator,
 )
-from rtcc_gateway.app import Bound, Gateway
 
 from custom_components.rtcc_share.panel import PANEL_URL_PATH
 
-from .conftest import CityCall, wait_for
+from .conftest import CityCall, Loaded, wait_for
 from .test_event import consent
 
-type Loaded = tuple[MockConfigEntry, Gateway, Bound]
 Client = Any
 
 
