@@ -100,6 +100,19 @@ def unexpected_tracebacks(caplog: pytest.LogCaptureFixture) -> list[str]:
     ]
 
 
+def heard(
+    uuid: str,
+    xaddr: str | None,
+    *,
+    name: str | None = None,
+    types: tuple[str, ...] = ("dn:NetworkVideoTransmitter",),
+) -> DiscoveredDevice:
+    """What WS-Discovery heard from device urn:uuid:`uuid` (a camera, unless `types` say not)."""
+    return DiscoveredDevice(
+        address=f"urn:uuid:{uuid}", xaddrs=(xaddr,) if xaddr else (), types=types, name=name
+    )
+
+
 def pushed(gw: Gateway) -> dict[str, Any]:
     return {c.id: c for c in gw.shares.owner.cameras}
 
@@ -372,14 +385,7 @@ async def test_names_and_ids_without_discovery_or_serial(
     entry, _gw, _bound = loaded
 
     async def shed(**_kwargs: Any) -> list[DiscoveredDevice]:
-        return [
-            DiscoveredDevice(
-                address="urn:uuid:shed",
-                xaddrs=("http://192.0.2.9/onvif/device_service",),
-                types=("dn:NetworkVideoTransmitter",),
-                name="Shed",
-            )
-        ]
+        return [heard("shed", "http://192.0.2.9/onvif/device_service", name="Shed")]
 
     monkeypatch.setattr(lan_discovery, "ws_probe", shed)
     coord = entry.runtime_data.coordinator
@@ -420,25 +426,10 @@ async def test_discovery_runs_in_the_background(
         probes.append(kwargs["timeout"])
         await release.wait()
         return [
-            DiscoveredDevice(
-                address="urn:uuid:cam-1",
-                xaddrs=("http://192.0.2.3:2020/onvif/device_service",),
-                types=("dn:NetworkVideoTransmitter",),
-                name="Porch",
-            ),
-            DiscoveredDevice(  # not a camera
-                address="urn:uuid:nvr",
-                xaddrs=("http://192.0.2.4/onvif/device_service",),
-                types=("tds:Device",),
-            ),
-            DiscoveredDevice(  # no address to reach it at
-                address="urn:uuid:mute", xaddrs=(), types=("dn:NetworkVideoTransmitter",)
-            ),
-            DiscoveredDevice(  # no name: its host stands in
-                address="urn:uuid:cam-2",
-                xaddrs=("http://192.0.2.5/onvif/device_service",),
-                types=("dn:NetworkVideoTransmitter",),
-            ),
+            heard("cam-1", "http://192.0.2.3:2020/onvif/device_service", name="Porch"),
+            heard("nvr", "http://192.0.2.4/onvif/device_service", types=("tds:Device",)),  # NVR
+            heard("mute", None),  # no address to reach it at
+            heard("cam-2", "http://192.0.2.5/onvif/device_service"),  # no name: its host stands in
         ]
 
     monkeypatch.setattr(lan_discovery, "ws_probe", slow_probe)
