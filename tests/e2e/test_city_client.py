@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import socket
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..peers.gateway_proc import start_gateway
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from ..peers.go2rtc import free_port
+from ..peers.process import run_console
 
 
 async def city(*args: str) -> subprocess.CompletedProcess[str]:
-    return await asyncio.to_thread(
-        subprocess.run,
-        ["rtcc-city", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return await run_console("rtcc-city", *args)
 
 
 async def test_keygen_request_status_cancel_against_the_gateway(

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import subprocess
 from pathlib import Path
 from typing import Any
+
+
+async def run_console(*argv: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """A console script (`argv`) as its own process, its output captured; the loop runs on."""
+    return await asyncio.to_thread(
+        subprocess.run, list(argv), capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 def stop_process(proc: subprocess.Popen[Any], timeout: float) -> None:
