@@ -39,7 +39,7 @@ from custom_components.rtcc_share.const import BUS_EVENTS, DOMAIN
 
 from ..peers.camera import camera_available, run_camera
 from ..peers.rtsp_client import play
-from .conftest import CityCall, cam, wait_for
+from .conftest import CityCall, Loaded, cam, wait_for
 from .phone import NOTIFICATION_ACTION_EVENT, Phone, register_phone
 from .test_event import consent
 
@@ -198,6 +198,24 @@ async def phone(
     return await register_phone(hass, hass_client, hass_ws_client)
 
 
+async def ask_on_phone(
+    hass: HomeAssistant, automations: Automations, phone: Phone, **inputs: Any
+) -> None:
+    """The ask-before-sharing automation notifying `phone`, with consent on for a camera."""
+    await automations(("ask_before_sharing.yaml", {"notify_device": phone.device_id, **inputs}))
+    await consent(hass)
+
+
+@pytest.fixture
+async def asking(
+    hass: HomeAssistant, loaded: Loaded, automations: Automations, phone: Phone
+) -> Phone:
+    """The phone the ask-before-sharing automation (default inputs) notifies; after `loaded`,
+    as consent needs the entry."""
+    await ask_on_phone(hass, automations, phone)
+    return phone
+
+
 def test_ask_waits_for_the_companion_apps_tap_event() -> None:
     actions = blueprint("ask_before_sharing.yaml").data["actions"]
     waits = next(step["wait_for_trigger"] for step in actions if "wait_for_trigger" in step)
@@ -205,18 +223,11 @@ def test_ask_waits_for_the_companion_apps_tap_event() -> None:
 
 
 async def test_tapping_approve_shares_and_deny_declines(
-    hass: HomeAssistant,
-    loaded: tuple[MockConfigEntry, Gateway, Bound],
-    city: CityCall,
-    phone: Phone,
-    automations: Automations,
+    hass: HomeAssistant, loaded: Loaded, city: CityCall, asking: Phone
 ) -> None:
     _, gw, _ = loaded
-    await automations(("ask_before_sharing.yaml", {"notify_device": phone.device_id}))
-    await consent(hass)
-
     _, body = await city()
-    note = await phone.next_notification()
+    note = await asking.next_notification()
     assert note["title"] == "Jackson Police Department asks for live video"
     assert "burglary (JPD-2026-001234)" in note["message"]
     assert "Suspect seen leaving towards the street" in note["message"]
@@ -225,35 +236,29 @@ async def test_tapping_approve_shares_and_deny_declines(
     assert approve == f"RTCC_APPROVE_{body['request_id']}"
     assert deny == f"RTCC_DENY_{body['request_id']}"
     assert gw.owner_state()["shares"] == [], "nothing is shared before the tap"
-    await phone.tap(approve)
+    await asking.tap(approve)
     await wait_for(lambda: live_cameras(gw) == [cam(hass, "front_door")])
 
     _, body = await city(incident_id="JPD-2026-000002")
-    note = await phone.next_notification()
+    note = await asking.next_notification()
     assert "JPD-2026-000002" in note["message"]
     deny = note["data"]["actions"][1]["action"]
     assert deny == f"RTCC_DENY_{body['request_id']}"
-    await phone.tap(deny)
+    await asking.tap(deny)
     await wait_for(lambda: not gw.owner_state()["pending_requests"])
     assert live_cameras(gw) == [cam(hass, "front_door")], "the denied request shared nothing"
 
 
 async def test_a_tap_for_another_request_does_nothing(
-    hass: HomeAssistant,
-    loaded: tuple[MockConfigEntry, Gateway, Bound],
-    city: CityCall,
-    phone: Phone,
-    automations: Automations,
+    loaded: Loaded, city: CityCall, asking: Phone
 ) -> None:
     _, gw, _ = loaded
-    await automations(("ask_before_sharing.yaml", {"notify_device": phone.device_id}))
-    await consent(hass)
     await city()
-    note = await phone.next_notification()
+    note = await asking.next_notification()
     # An Approve of some other request, then this request's Deny: taps are handled in order,
     # so had the first one approved this request, a share would be live now.
-    await phone.tap("RTCC_APPROVE_req_someone_else")
-    await phone.tap(note["data"]["actions"][1]["action"])
+    await asking.tap("RTCC_APPROVE_req_someone_else")
+    await asking.tap(note["data"]["actions"][1]["action"])
     await wait_for(lambda: not gw.owner_state()["pending_requests"])
     assert gw.owner_state()["shares"] == []
 
@@ -268,9 +273,7 @@ async def test_no_tap_in_time_leaves_the_request_to_the_gateways_timeout(  # noq
     freezer: FrozenDateTimeFactory,
 ) -> None:
     _, gw, _ = loaded
-    inputs = {"notify_device": phone.device_id, "answer_timeout": {"minutes": 2}}
-    await automations(("ask_before_sharing.yaml", inputs))
-    await consent(hass)
+    await ask_on_phone(hass, automations, phone, answer_timeout={"minutes": 2})
     _, body = await city()
     note = await phone.next_notification()
     later = dt_util.utcnow() + timedelta(minutes=2, seconds=1)
