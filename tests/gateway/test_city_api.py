@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from rtcc_gateway.api.city import REQUEST_SCHEMA
+from rtcc_gateway.limits import RADIUS_DEFAULT_M
 
 from ..conftest import CAMERA_SOURCE, OTHER_AGENCY_KEY, Clock
 from .conftest import HarnessFactory, incident, sharing_config, with_garage
@@ -435,3 +437,12 @@ async def test_the_owner_log_says_why_no_camera_was_offered(
         "front_door": "consent_off",
         "garage": "outside_radius",
     }
+
+
+def test_the_request_schema_fills_the_radius_and_names_each_camera_once() -> None:
+    body = REQUEST_SCHEMA(
+        incident(radius_m=None, camera_ids=["front_door", "garage", "front_door"])
+    )
+    assert body["radius_m"] == RADIUS_DEFAULT_M
+    assert body["camera_ids"] == ["front_door", "garage"]
+    assert "duration_s" not in body, "no default: the camera's maximum applies"
