@@ -3,126 +3,29 @@ accepts, bad options are named one line each, and the owner token is never print
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import shutil
 import stat
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from rtcc_gateway import addon_options
 from rtcc_gateway.addon_options import AddonOptions, Paths, build_config, parse_options
 
 from tests.conftest import AGENCY_PUBLIC_B64
 
-TOKEN = "addon-owner-token-" + "7f3a9c" * 6
-GOOD_OPTIONS: dict[str, Any] = {
-    "base_url": "https://home.example.net:8443",
-    "rtsp_base_url": "rtsps://home.example.net:8554",
-    "certfile": "fullchain.pem",
-    "keyfile": "privkey.pem",
-    "insecure_http": False,
-    "agencies": [
-        {
-            "id": "jpd",
-            "name": "Jackson Police Department",
-            "public_key": AGENCY_PUBLIC_B64,
-            "rate_limit_per_minute": 12,
-        },
-        {"id": "hcso", "name": "Hinds County Sheriff", "public_key": AGENCY_PUBLIC_B64},
-    ],
-    "timezone": "America/Chicago",
-    "log_level": "info",
-    "paused": False,
-    "privacy_windows": [{"days": "mon,tue,wed,thu,fri", "start": "22:00", "end": "07:00"}],
-    "approval_timeout_minutes": 5,
-}
+from .fake_addon import GOOD_OPTIONS, TOKEN, Addon, assert_no_token, gateway_check
+
 # `field: what is wrong`; the field part is an option name, an indexed agency field, or a file.
 PROBLEM_LINE = re.compile(
     r"^(?:[a-z_]+(?:\[\d+\]\.[a-z_]+)?|\(options\)|owner token \(--token-file\))(?:/[a-z]+)?: \S"
 )
 
 
-class Addon:
-    """A fake add-on /data and /ssl in a temporary folder."""
-
-    def __init__(self, root: Path) -> None:
-        self.data = root / "data"
-        self.ssl = root / "ssl"
-        self.data.mkdir()
-        self.ssl.mkdir()
-        (self.ssl / "fullchain.pem").write_text("-----BEGIN CERTIFICATE-----\n")
-        (self.ssl / "privkey.pem").write_text("-----BEGIN PRIVATE KEY-----\n")
-        self.options = self.data / "options.json"
-        self.token = self.data / "owner_token"
-        self.out = self.data / "gateway.yaml"
-        self.token.write_text(TOKEN + "\n")
-        self.token.chmod(0o600)
-
-    def write_options(self, options: Any) -> None:
-        self.options.write_text(json.dumps(options))
-
-    def convert(
-        self, options: Any = None, *extra: str, env: dict[str, str] | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        if options is not None:
-            self.write_options(options)
-        return subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "rtcc_gateway.addon_options",
-                "--options",
-                str(self.options),
-                "--token-file",
-                str(self.token),
-                "--out",
-                str(self.out),
-                "--ssl-dir",
-                str(self.ssl),
-                "--data-dir",
-                str(self.data / "gateway"),
-                *extra,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-            env={**os.environ, **(env or {})},
-        )
-
-    def config(self) -> dict[str, Any]:
-        data = yaml.safe_load(self.out.read_text())
-        assert isinstance(data, dict)
-        return data
-
-
 @pytest.fixture
 def addon(tmp_path: Path) -> Addon:
     return Addon(tmp_path)
-
-
-def gateway_check(config: Path) -> subprocess.CompletedProcess[str]:
-    exe = shutil.which("rtcc-gateway")
-    assert exe, "the rtcc-gateway console script is not installed"
-    return subprocess.run(
-        [exe, "check", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
-def assert_no_token(*texts: str) -> None:
-    for text in texts:
-        assert TOKEN not in text
-        assert TOKEN[:16] not in text
 
 
 # --- good options --------------------------------------------------------------------------------
@@ -214,26 +117,7 @@ def test_timezone_falls_back_to_utc_without_tz(addon: Addon) -> None:
     options = {k: v for k, v in GOOD_OPTIONS.items() if k != "timezone"}
     env = {k: v for k, v in os.environ.items() if k != "TZ"}
     addon.write_options(options)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "rtcc_gateway.addon_options",
-            "--options",
-            str(addon.options),
-            "--token-file",
-            str(addon.token),
-            "--out",
-            str(addon.out),
-            "--ssl-dir",
-            str(addon.ssl),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env=env,
-    )
+    result = addon.run(*addon.args(), env=env)
     assert result.returncode == 0, result.stderr
     assert addon.config()["policy"]["timezone"] == "UTC"
     assert addon.config()["data_dir"] == "/data/gateway"
@@ -280,126 +164,72 @@ def with_agency(**changes: Any) -> dict[str, Any]:
     return {**GOOD_OPTIONS, "agencies": [agency]}
 
 
+class Missing:
+    """As a value below: the option or field is left out."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING = Missing()
+
+
+def without_missing(options: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in options.items() if value is not MISSING}
+
+
+def bad(name: str, value: Any, problem: str) -> Any:
+    """Good options but `name` set to `value` (or left out), and the line naming it."""
+    options = without_missing({**GOOD_OPTIONS, name: value})
+    return pytest.param(options, f"{name}: {problem}", id=f"{name}={value!r}")
+
+
+def bad_agency(name: str, value: Any, problem: str) -> Any:
+    """Good options but the first agency's `name` set to `value` (or left out)."""
+    agency = without_missing({**GOOD_OPTIONS["agencies"][0], name: value})
+    options = {**GOOD_OPTIONS, "agencies": [agency]}
+    return pytest.param(options, f"agencies[0].{name}: {problem}", id=f"agencies.{name}={value!r}")
+
+
+def bad_window(window: dict[str, Any], problem: str) -> Any:
+    """Good options but this one privacy window; `problem` starts with the window's field."""
+    options = {**GOOD_OPTIONS, "privacy_windows": [window]}
+    return pytest.param(options, f"privacy_windows[0].{problem}", id=f"window={window!r}")
+
+
+# Each: the options, and the start of the line on stderr that names their problem.
 BAD_OPTIONS = [
-    pytest.param(
-        {**GOOD_OPTIONS, "base_url": "http://home.example.net:8443"},
-        "base_url: http:// needs insecure_http: true",
-        id="http-without-insecure",
+    bad("base_url", "http://home.example.net:8443", "http:// needs insecure_http: true"),
+    bad("rtsp_base_url", "https://home.example.net:8554", "expected a rtsp:// or rtsps:// URL"),
+    bad("rtsp_base_url", "rtsps://user:pw@home.example.net:8554", "must not carry credentials"),
+    bad("base_url", "https://home.example.net:8443/?x=1", "must not have a query or fragment"),
+    bad("base_url", MISSING, "required field is missing"),
+    bad("base_url", None, "expected a non-empty string"),
+    bad("certfile", "nothere.pem", "file not found or not readable:"),
+    bad(
+        "keyfile", "../data/owner_token", "expected a file name inside /ssl, such as fullchain.pem"
     ),
-    pytest.param(
-        {**GOOD_OPTIONS, "rtsp_base_url": "https://home.example.net:8554"},
-        "rtsp_base_url: expected a rtsp:// or rtsps:// URL",
-        id="rtsp-url-scheme",
-    ),
-    pytest.param(
-        {**GOOD_OPTIONS, "rtsp_base_url": "rtsps://user:pw@home.example.net:8554"},
-        "rtsp_base_url: must not carry credentials",
-        id="rtsp-url-credentials",
-    ),
-    pytest.param(
-        {**GOOD_OPTIONS, "base_url": "https://home.example.net:8443/?x=1"},
-        "base_url: must not have a query or fragment",
-        id="base-url-query",
-    ),
-    pytest.param(
-        {k: v for k, v in GOOD_OPTIONS.items() if k != "base_url"},
-        "base_url: required field is missing",
-        id="base-url-missing",
-    ),
-    pytest.param(
-        {**GOOD_OPTIONS, "base_url": None},
-        "base_url: expected a non-empty string",
-        id="base-url-null",
-    ),
-    pytest.param(
-        {**GOOD_OPTIONS, "certfile": "nothere.pem"},
-        "certfile: file not found or not readable:",
-        id="certfile-missing",
-    ),
-    pytest.param(
-        {**GOOD_OPTIONS, "keyfile": "../data/owner_token"},
-        "keyfile: expected a file name inside /ssl, such as fullchain.pem",
-        id="keyfile-escapes-ssl",
-    ),
-    pytest.param(
-        {**GOOD_OPTIONS, "certfile": "/etc/passwd"},
-        "certfile: expected a file name inside /ssl, such as fullchain.pem",
-        id="certfile-absolute",
-    ),
-    pytest.param(
-        {**GOOD_OPTIONS, "insecure_http": "yes"},
-        "insecure_http: expected true or false",
-        id="insecure-not-bool",
-    ),
-    pytest.param(
-        with_agency(public_key="not base64!"),
-        "agencies[0].public_key: is not valid base64",
-        id="agency-key-base64",
-    ),
-    pytest.param(
-        with_agency(public_key="AAAA"),
-        "agencies[0].public_key: decodes to 3 bytes; an Ed25519 public key has 32",
-        id="agency-key-length",
-    ),
-    pytest.param(
-        with_agency(id="Jackson PD"),
-        "agencies[0].id: expected 1-64 of a-z, 0-9, '_' and '-'",
-        id="agency-id",
-    ),
-    pytest.param(
-        with_agency(rate_limit_per_minute=0),
-        "agencies[0].rate_limit_per_minute: expected an integer from 1 to 100000",
-        id="agency-rate-limit",
-    ),
+    bad("certfile", "/etc/passwd", "expected a file name inside /ssl, such as fullchain.pem"),
+    bad("insecure_http", "yes", "expected true or false"),
+    bad_agency("public_key", "not base64!", "is not valid base64"),
+    bad_agency("public_key", "AAAA", "decodes to 3 bytes; an Ed25519 public key has 32"),
+    bad_agency("id", "Jackson PD", "expected 1-64 of a-z, 0-9, '_' and '-'"),
+    bad_agency("rate_limit_per_minute", 0, "expected an integer from 1 to 100000"),
     pytest.param(
         {**GOOD_OPTIONS, "agencies": [GOOD_OPTIONS["agencies"][1]] * 2},
         "agencies[1].id: duplicate agency id 'hcso'",
         id="agency-duplicate",
     ),
-    pytest.param(
-        {**GOOD_OPTIONS, "agencies": [{"id": "jpd", "name": "JPD"}]},
-        "agencies[0].public_key: required field is missing",
-        id="agency-key-missing",
-    ),
-    pytest.param(
-        {**GOOD_OPTIONS, "timezone": "Mars/Olympus_Mons"},
-        "timezone: unknown timezone 'Mars/Olympus_Mons'",
-        id="timezone",
-    ),
-    pytest.param(
-        {**GOOD_OPTIONS, "log_level": "loud"},
-        "log_level: expected one of trace, debug, info",
-        id="log-level",
-    ),
-    pytest.param(
-        {**GOOD_OPTIONS, "privacy_windows": [{"days": "mon,funday", "start": "22:00", "end": "7"}]},
-        "privacy_windows[0].days: unknown day 'funday'",
-        id="window-day",
-    ),
-    pytest.param(
-        {**GOOD_OPTIONS, "privacy_windows": [{"start": "22:00", "end": "25:00"}]},
-        "privacy_windows[0].end: ",
-        id="window-time",
-    ),
-    pytest.param(
-        {**GOOD_OPTIONS, "privacy_windows": [{"start": "22:00", "end": "22:00"}]},
-        "privacy_windows[0].end: start and end are equal",
-        id="window-empty",
-    ),
-    pytest.param(
-        {**GOOD_OPTIONS, "privacy_windows": [{"days": "mon"}]},
-        "privacy_windows[0].start: required field is missing",
-        id="window-start-missing",
-    ),
-    pytest.param(
-        {**GOOD_OPTIONS, "approval_timeout_minutes": 0},
-        "approval_timeout_minutes: expected an integer from 1 to 1440 (minutes)",
-        id="approval-timeout",
-    ),
-    pytest.param(
-        {**GOOD_OPTIONS, "paused": "no"}, "paused: expected true or false", id="paused-not-bool"
-    ),
-    pytest.param({**GOOD_OPTIONS, "cameras": []}, "cameras: unknown field", id="unknown-option"),
+    bad_agency("public_key", MISSING, "required field is missing"),
+    bad("timezone", "Mars/Olympus_Mons", "unknown timezone 'Mars/Olympus_Mons'"),
+    bad("log_level", "loud", "expected one of trace, debug, info"),
+    bad_window({"days": "mon,funday", "start": "22:00", "end": "7"}, "days: unknown day 'funday'"),
+    bad_window({"start": "22:00", "end": "25:00"}, "end: "),
+    bad_window({"start": "22:00", "end": "22:00"}, "end: start and end are equal"),
+    bad_window({"days": "mon"}, "start: required field is missing"),
+    bad("approval_timeout_minutes", 0, "expected an integer from 1 to 1440 (minutes)"),
+    bad("paused", "no", "expected true or false"),
+    bad("cameras", [], "unknown field"),
     pytest.param(["not", "a", "mapping"], "(options): expected a mapping", id="not-a-mapping"),
 ]
 
@@ -493,16 +323,7 @@ def test_build_config_is_pure() -> None:
 
 def test_main_in_process(addon: Addon, capsys: pytest.CaptureFixture[str]) -> None:
     addon.write_options(GOOD_OPTIONS)
-    argv = [
-        "--options",
-        str(addon.options),
-        "--token-file",
-        str(addon.token),
-        "--out",
-        str(addon.out),
-        "--ssl-dir",
-        str(addon.ssl),
-    ]
+    argv = addon.args()
     assert addon_options.main(argv) == 0
     addon.write_options({**GOOD_OPTIONS, "log_level": "x"})
     assert addon_options.main(argv) == 2
