@@ -8,7 +8,7 @@ restart read back from the database.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,25 +16,16 @@ from rtcc_gateway.store import AgencyTotals, RequestRow, ShareRow
 
 
 @dataclass(slots=True)
-class Figures:
-    """What one agency's requests add up to."""
+class Figures(AgencyTotals):
+    """What one agency's requests add up to: the stored totals, plus what the doors saw."""
 
-    requests: int = 0
-    approved: int = 0
-    declined: int = 0
-    seconds_live: float = 0.0
     seconds_viewed: float = 0.0
     viewers: int = 0
 
     @classmethod
     def from_totals(cls, totals: AgencyTotals) -> Figures:
         """Figures from what the database says of requests no longer in memory."""
-        return cls(
-            requests=totals.requests,
-            approved=totals.approved,
-            declined=totals.declined,
-            seconds_live=totals.seconds_live,
-        )
+        return cls(**asdict(totals))
 
     def add_request(
         self,
