@@ -67,12 +67,8 @@ _OPTION_NAMES: Final = (
 )
 
 
-class OptionsError(Exception):
-    """The options cannot be turned into a valid configuration."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
+class OptionsError(ConfigError):
+    """The options cannot be turned into a valid configuration; `problems` are named as options."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,16 +220,19 @@ def parse_options(raw: Any) -> AddonOptions:
     )
 
 
+def _read_text(path: Path, what: str) -> str:
+    """The text of an input file, or the problem with it named after `what`."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise OptionsError([f"{what}: {path} does not exist"]) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise OptionsError([f"{what}: cannot read {path}: {err.__class__.__name__}"]) from None
+
+
 def read_token(path: Path) -> str:
     """The owner token from its file (made once by the run script), never echoed."""
-    try:
-        token = path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        raise OptionsError([f"owner token (--token-file): {path} does not exist"]) from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise OptionsError(
-            [f"owner token (--token-file): cannot read {path}: {err.__class__.__name__}"]
-        ) from None
+    token = _read_text(path, "owner token (--token-file)").strip()
     if not token:
         raise OptionsError([f"owner token (--token-file): {path} is empty"])
     return token
@@ -322,14 +321,9 @@ def convert(
     options_file: Path, token_file: Path, out: Path, paths: Paths, default_timezone: str | None
 ) -> dict[str, Any]:
     """Read the options and token, build and validate the configuration, and write it."""
+    text = _read_text(options_file, "(options)")
     try:
-        raw = json.loads(options_file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise OptionsError([f"(options): {options_file} does not exist"]) from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise OptionsError(
-            [f"(options): cannot read {options_file}: {err.__class__.__name__}"]
-        ) from None
+        raw = json.loads(text)
     except json.JSONDecodeError as err:
         raise OptionsError(
             [f"(options): not valid JSON at line {err.lineno}, column {err.colno}"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -293,6 +294,32 @@ def test_missing_options_file(addon: Addon) -> None:
     result = addon.convert()
     assert result.returncode == 2
     assert result.stderr.strip() == f"(options): {addon.options} does not exist"
+
+
+def empty_token(addon: Addon) -> str:
+    addon.token.write_text("\n")
+    return f"owner token (--token-file): {addon.token} is empty"
+
+
+def token_not_utf8(addon: Addon) -> str:
+    addon.token.write_bytes(b"\xff\xfe" + TOKEN.encode())
+    return f"owner token (--token-file): cannot read {addon.token}: UnicodeDecodeError"
+
+
+def options_a_folder(addon: Addon) -> str:
+    addon.options.unlink()
+    addon.options.mkdir()
+    return f"(options): cannot read {addon.options}: IsADirectoryError"
+
+
+@pytest.mark.parametrize("spoil", [empty_token, token_not_utf8, options_a_folder])
+def test_unreadable_inputs_are_named(addon: Addon, spoil: Callable[[Addon], str]) -> None:
+    addon.write_options(GOOD_OPTIONS)
+    expected = spoil(addon)
+    result = addon.convert()
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [expected]
+    assert_no_token(result.stdout, result.stderr)
 
 
 # --- the module's typed pieces -------------------------------------------------------------------
