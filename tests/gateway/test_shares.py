@@ -13,7 +13,6 @@ from rtcc_gateway.shares.book import (
     ShareBook,
     TooManyPendingError,
 )
-from rtcc_gateway.shares.links import Links
 from rtcc_gateway.shares.status import (
     ShareStatus,
     decline_row,
@@ -159,14 +158,3 @@ def test_an_agency_with_fifty_waiting_requests_is_told_when_to_retry() -> None:
         book.check_capacity("cpd", NOW)
     assert refused.value.limit == MAX_PENDING_PER_AGENCY
     assert refused.value.retry_after == 301  # the first approval timeout, rounded up
-
-
-def test_links_are_rtsp_always_and_http_only_when_the_http_door_is_on() -> None:
-    assert Links("rtsp://gw:8554", "https://gw", http_links=False).for_token("t") == {
-        "rtsp": "rtsp://gw:8554/t"
-    }
-    assert Links("rtsp://gw:8554", "https://gw", http_links=True).for_token("t") == {
-        "rtsp": "rtsp://gw:8554/t",
-        "mp4": "https://gw/s/t/stream.mp4",
-        "hls": "https://gw/s/t/index.m3u8",
-    }
