@@ -22,7 +22,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rtcc_gateway.signatures import generate_private_key, sign_request  # noqa: E402
+from rtcc_gateway.signing import generate_private_key, sign_request  # noqa: E402
 
 from tests.peers.gateway_proc import (  # noqa: E402
     GatewayProcess,

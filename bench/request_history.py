@@ -34,7 +34,7 @@ from common import (
     report,
     summary,
 )
-from rtcc_gateway.signatures import generate_private_key, public_key_b64, sign_request
+from rtcc_gateway.signing import generate_private_key, public_key_b64, sign_request
 
 from tests.peers.gateway_proc import start_gateway
 

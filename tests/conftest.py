@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from rtcc_gateway.app import Bound, Gateway
 from rtcc_gateway.config import parse_config
 from rtcc_gateway.restreamer.base import StreamSpec, Upstream, upstream_from_url
-from rtcc_gateway.signatures import sign_request
+from rtcc_gateway.signing import sign_request
 
 import custom_components.rtcc_share  # noqa: F401 - lets Home Assistant's test harness find it
 
@@ -158,11 +158,13 @@ async def gateway_factory(socket_enabled: None, tmp_path: Path) -> AsyncIterator
         *,
         restreamer: Any = None,
         clock: Clock | None = None,
+        **options: Any,  # more of Gateway's keywords (e.g. no_media_s)
     ) -> tuple[Gateway, Bound]:
         gw = Gateway(
             parse_config(copy.deepcopy(config), tmp_path),
             clock=clock or Clock(),
             restreamer=restreamer,
+            **options,
         )
         bound = await gw.start()
         started.append(gw)

@@ -28,8 +28,8 @@ from urllib.parse import quote, urlsplit
 import aiohttp
 from yarl import URL
 
-from .signatures import (
-    KeyFileError,
+from .signature_rules import KeyFileError
+from .signing import (
     generate_private_key,
     load_private_key,
     private_key_pem,

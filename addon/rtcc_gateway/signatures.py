@@ -50,14 +50,6 @@ from rtcc_gateway.signature_rules import (
     Reason,
     SignatureError,
 )
-from rtcc_gateway.signing import (
-    generate_private_key,
-    load_private_key,
-    new_nonce,
-    private_key_pem,
-    public_key_b64,
-    sign_request,
-)
 
 __all__ = [
     "ALGORITHM",
@@ -75,12 +67,6 @@ __all__ = [
     "Reason",
     "SignatureError",
     "SqliteNonceStore",
-    "generate_private_key",
-    "load_private_key",
-    "new_nonce",
-    "private_key_pem",
-    "public_key_b64",
-    "sign_request",
     "verify_request",
 ]
 

@@ -26,7 +26,7 @@ import pytest
 import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from rtcc_gateway.signatures import sign_request
+from rtcc_gateway.signing import sign_request
 
 from ..conftest import BASE_CONFIG, OWNER_TOKEN
 from ..peers.camera import camera_available, run_camera

@@ -29,7 +29,7 @@ from typing import Any
 import aiohttp
 import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from rtcc_gateway.signatures import sign_request
+from rtcc_gateway.signing import sign_request
 
 from ..peers.gateway_proc import GatewayProcess, one_camera_config, start_gateway
 from ..peers.process import children

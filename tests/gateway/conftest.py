@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from rtcc_gateway.app import Bound, Gateway
 from rtcc_gateway.audit import DB_FILENAME, AuditLog, AuditRecord
 from rtcc_gateway.openapi import city_document, owner_document
-from rtcc_gateway.signatures import sign_request
+from rtcc_gateway.signing import sign_request
 
 from ..conftest import AGENCY_KEY, OWNER_TOKEN, Clock, GatewayFactory, RecordingRestreamer
 
@@ -155,12 +155,13 @@ async def harness_factory(
         *,
         clock: Clock | None = None,
         restreamer: Any = "recording",
+        **options: Any,  # more of Gateway's keywords (e.g. no_media_s)
     ) -> Harness:
         clock = clock or Clock()
         # "recording" (the default) records calls; None lets the gateway choose from its config.
         if restreamer == "recording":
             restreamer = RecordingRestreamer()
-        gw, bound = await gateway_factory(config, restreamer=restreamer, clock=clock)
+        gw, bound = await gateway_factory(config, restreamer=restreamer, clock=clock, **options)
         session = aiohttp.ClientSession()
         sessions.append(session)
         base = config["public"]["base_url"]

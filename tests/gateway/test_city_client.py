@@ -16,14 +16,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from rtcc_gateway import city_client
 from rtcc_gateway.config import Agency
-from rtcc_gateway.signatures import (
-    InMemoryNonceStore,
-    SignatureError,
+from rtcc_gateway.signatures import InMemoryNonceStore, SignatureError, verify_request
+from rtcc_gateway.signing import (
     generate_private_key,
     load_private_key,
     private_key_pem,
     public_key_b64,
-    verify_request,
 )
 
 KEY = generate_private_key()

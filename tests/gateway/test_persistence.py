@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from rtcc_gateway.signatures import sign_request
+from rtcc_gateway.signing import sign_request
 
 from ..conftest import AGENCY_KEY, Clock, GatewayFactory, RecordingRestreamer
 from .conftest import Answer, Harness, HarnessFactory, incident, sharing_config

@@ -22,9 +22,9 @@ from rtcc_gateway.signatures import (
     NonceStore,
     SignatureError,
     SqliteNonceStore,
-    sign_request,
     verify_request,
 )
+from rtcc_gateway.signing import sign_request
 
 KEY = Ed25519PrivateKey.generate()
 OTHER_KEY = Ed25519PrivateKey.generate()

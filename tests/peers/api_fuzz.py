@@ -24,7 +24,7 @@ import schemathesis
 import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck
-from rtcc_gateway.signatures import sign_request
+from rtcc_gateway.signing import sign_request
 from schemathesis import checks as st_checks
 
 from .process import stop_process

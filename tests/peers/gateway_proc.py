@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from rtcc_gateway.signatures import public_key_b64
+from rtcc_gateway.signing import public_key_b64
 
 LISTENING = re.compile(r"^listening public=(\S+):(\d+) rtsp=(\S+):(\d+) owner=(\S+):(\d+)$")
 
