@@ -7,17 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rtcc_gateway import __version__
-from rtcc_gateway.limits import (
-    CITY_MAX_BODY,
-    MAX_WAIT_S,
-    OFFENSE_MAX_CHARS,
-    RADIUS_DEFAULT_M,
-    RADIUS_MAX_M,
-    REASON_MAX_CHARS,
-    SHARE_MAX_S,
-    SHARE_MIN_S,
-)
+from rtcc_gateway import __version__, limits
 from rtcc_gateway.openapi_parts import (
     LOCATION,
     PLAIN_TEXT,
@@ -49,7 +39,7 @@ def city_document(base_url: str) -> dict[str, Any]:
                     "in": "query",
                     "required": False,
                     "description": "Long-poll up to this many seconds while pending.",
-                    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_WAIT_S},
+                    "schema": {"type": "integer", "minimum": 1, "maximum": limits.MAX_WAIT_S},
                 },
             ],
             "responses": {
@@ -154,7 +144,7 @@ def city_document(base_url: str) -> dict[str, Any]:
                             "Unparsable JSON, not UTF-8, a duplicate key, or invalid fields "
                             "(each named in invalid_params)."
                         ),
-                        "413": problem_response(f"Body over {CITY_MAX_BODY // 1024} KiB."),
+                        "413": problem_response(f"Body over {limits.CITY_MAX_BODY // 1024} KiB."),
                         "415": problem_response("Not application/json in UTF-8."),
                         **SIGNED_ERRORS,
                         "429": {
@@ -224,14 +214,14 @@ def city_document(base_url: str) -> dict[str, Any]:
                         "offense": {
                             "type": "string",
                             "minLength": 1,
-                            "maxLength": OFFENSE_MAX_CHARS,
+                            "maxLength": limits.OFFENSE_MAX_CHARS,
                             **PLAIN_TEXT,
                             "description": TEXT_RULE,
                         },
                         "reason": {
                             "type": "string",
                             "minLength": 1,
-                            "maxLength": REASON_MAX_CHARS,
+                            "maxLength": limits.REASON_MAX_CHARS,
                             **PLAIN_TEXT,
                             "description": TEXT_RULE,
                         },
@@ -239,8 +229,8 @@ def city_document(base_url: str) -> dict[str, Any]:
                         "radius_m": {
                             "type": "integer",
                             "minimum": 1,
-                            "maximum": RADIUS_MAX_M,
-                            "default": RADIUS_DEFAULT_M,
+                            "maximum": limits.RADIUS_MAX_M,
+                            "default": limits.RADIUS_DEFAULT_M,
                         },
                         "camera_ids": {
                             "type": "array",
@@ -259,8 +249,8 @@ def city_document(base_url: str) -> dict[str, Any]:
                         },
                         "duration_s": {
                             "type": "integer",
-                            "minimum": SHARE_MIN_S,
-                            "maximum": SHARE_MAX_S,
+                            "minimum": limits.SHARE_MIN_S,
+                            "maximum": limits.SHARE_MAX_S,
                             "description": "Default and cap: the owner's maximum for the camera.",
                         },
                     },

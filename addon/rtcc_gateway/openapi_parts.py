@@ -4,16 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from rtcc_gateway import limits
 from rtcc_gateway.config import DAYS
-from rtcc_gateway.limits import (
-    APPROVAL_TIMEOUT_MAX_S,
-    APPROVAL_TIMEOUT_MIN_S,
-    CAMERA_DEFAULT_MAX_S,
-    CAMERA_LABEL_MAX_CHARS,
-    MAX_LEASE_S,
-    SHARE_MAX_S,
-    SHARE_MIN_S,
-)
 from rtcc_gateway.validators import ID_PATTERN
 
 PLAIN_TEXT: Final = {
@@ -91,13 +83,13 @@ POLICY: Final = {
         },
         "approval_timeout_s": {
             "type": "integer",
-            "minimum": APPROVAL_TIMEOUT_MIN_S,
-            "maximum": APPROVAL_TIMEOUT_MAX_S,
+            "minimum": limits.APPROVAL_TIMEOUT_MIN_S,
+            "maximum": limits.APPROVAL_TIMEOUT_MAX_S,
         },
         "owner_lease_s": {
             "type": "integer",
             "minimum": 0,
-            "maximum": MAX_LEASE_S,
+            "maximum": limits.MAX_LEASE_S,
             "description": "0: no lease.",
         },
     },
@@ -113,7 +105,7 @@ CAMERA: Final = {
         "label": {
             "type": "string",
             "minLength": 1,
-            "maxLength": CAMERA_LABEL_MAX_CHARS,
+            "maxLength": limits.CAMERA_LABEL_MAX_CHARS,
             **PLAIN_TEXT,
         },
         "source": {
@@ -126,9 +118,9 @@ CAMERA: Final = {
         "approval": {"enum": ["ask", "auto"], "default": "ask"},
         "max_duration_s": {
             "type": "integer",
-            "minimum": SHARE_MIN_S,
-            "maximum": SHARE_MAX_S,
-            "default": CAMERA_DEFAULT_MAX_S,
+            "minimum": limits.SHARE_MIN_S,
+            "maximum": limits.SHARE_MAX_S,
+            "default": limits.CAMERA_DEFAULT_MAX_S,
         },
         "share_audio": {"type": "boolean", "default": False},
     },

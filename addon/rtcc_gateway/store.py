@@ -33,8 +33,6 @@ from rtcc_gateway.store_rows import (
     request_from_row,
     share_from_row,
     share_values,
-    viewer_closed,
-    viewer_opened,
 )
 
 __all__ = [
@@ -47,8 +45,6 @@ __all__ = [
     "describe",
     "iso",
     "parse_iso",
-    "viewer_closed",
-    "viewer_opened",
 ]
 
 SCHEMA_VERSION: Final = 2

@@ -12,7 +12,8 @@ from typing import Any
 from rtcc_gateway.audit import AuditLog
 from rtcc_gateway.events import EventBus
 from rtcc_gateway.storage_guard import STORAGE_ERRORS
-from rtcc_gateway.store import Store, viewer_closed, viewer_opened
+from rtcc_gateway.store import Store
+from rtcc_gateway.store_rows import viewer_closed, viewer_opened
 
 
 class ViewerRecords:
