@@ -158,11 +158,13 @@ async def gateway_factory(socket_enabled: None, tmp_path: Path) -> AsyncIterator
         *,
         restreamer: Any = None,
         clock: Clock | None = None,
+        **options: Any,  # more of Gateway's keywords (e.g. no_media_s)
     ) -> tuple[Gateway, Bound]:
         gw = Gateway(
             parse_config(copy.deepcopy(config), tmp_path),
             clock=clock or Clock(),
             restreamer=restreamer,
+            **options,
         )
         bound = await gw.start()
         started.append(gw)

@@ -20,7 +20,7 @@ from rtcc_gateway.config import Agency, GatewayConfig
 from rtcc_gateway.context import CITY_KEY, OWNER_KEY
 from rtcc_gateway.door.http import HttpDoor
 from rtcc_gateway.door.rtsp import RtspDoor
-from rtcc_gateway.door.viewers import ViewerRegistry
+from rtcc_gateway.door.viewers import NO_MEDIA_S, ViewerRegistry
 from rtcc_gateway.events import EventBus
 from rtcc_gateway.limits import CITY_MAX_BODY, OWNER_MAX_BODY
 from rtcc_gateway.listeners import QuietAppRunner
@@ -37,6 +37,7 @@ from rtcc_gateway.signatures import SqliteNonceStore
 from rtcc_gateway.state_dir import DataDirError, gateway_id, prepare_data_dir, secure_data_dir
 from rtcc_gateway.storage_guard import RESERVE_BYTES, STORAGE_ERRORS, StorageGuard
 from rtcc_gateway.store import Store, StoreError, describe
+from rtcc_gateway.tls import TlsError, server_context
 from rtcc_gateway.viewer_records import ViewerRecords
 
 _LOGGER = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ class Gateway:
         clock: WallClock | Clock = utc_now,
         restreamer: Restreamer | None = None,
         secrets: Secrets | None = None,
+        no_media_s: float = NO_MEDIA_S,  # tests shorten the contract's 10 s
     ) -> None:
         # The one clock every part reads (clock.py); tests usually give only the wall clock.
         self.clock = clock if isinstance(clock, Clock) else Clock(now=clock)
@@ -101,7 +103,9 @@ class Gateway:
             clock=self.clock.now,
             storage_error=self._storage_error,
         )
-        self.viewers = ViewerRegistry(self._viewer_records.record, now=self.clock.now)
+        self.viewers = ViewerRegistry(
+            self._viewer_records.record, now=self.clock.now, monotonic=self.clock.monotonic
+        )
         # Late-bound: the shares open at start; the restreamer is chosen then (tests may swap it).
         gate = DoorGate(
             shares=lambda: self.shares, restreamer=lambda: self.restreamer, viewers=self.viewers
@@ -112,12 +116,14 @@ class Gateway:
             viewers=self.viewers,
             report=self._door_report,
             clock=self.clock.monotonic,
+            no_media_s=no_media_s,
         )
         self._http_door = HttpDoor(
             admit=gate.admit_http,
             viewers=self.viewers,
             upstream=lambda: self.restreamer.http_upstream(),  # noqa: PLW0108
             clock=self.clock.monotonic,
+            no_media_s=no_media_s,
         )
         self.storage = StorageGuard(
             config.data_dir, self.events.publish, clock=self.clock.monotonic
@@ -206,9 +212,7 @@ class Gateway:
         try:
             self._store = await Store.open(cfg.data_dir)
             secure_data_dir(cfg.data_dir)  # SQLite's WAL and shared-memory files exist now
-        except StoreError as err:
-            raise StartError(str(err)) from None
-        except DataDirError as err:
+        except (StoreError, DataDirError) as err:
             raise StartError(str(err)) from None
         self.restreamer = await self._choose_restreamer()
         try:
@@ -267,18 +271,6 @@ class Gateway:
             },
         )
         self._restored = True  # from now on a stop is on the record
-
-    def _ssl_context(self) -> ssl.SSLContext | None:
-        tls = self.config.public.tls
-        if tls is None:
-            return None
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
-        try:
-            context.load_cert_chain(tls.cert, tls.key)
-        except (OSError, ssl.SSLError) as err:
-            raise StartError(f"public.tls: cannot load the certificate or key: {err}") from None
-        return context
 
     def _public_app(self) -> web.Application:
         app = web.Application(client_max_size=CITY_MAX_BODY, middlewares=[problem_middleware])
@@ -340,7 +332,10 @@ class Gateway:
                 f"end of every share ({self.storage.path}); free space in {cfg.data_dir}, then "
                 "start again"
             )
-        tls = self._ssl_context()
+        try:
+            tls = server_context(cfg.public.tls)
+        except TlsError as err:
+            raise StartError(str(err)) from None
         try:
             await self._open_state()
             public = await self._serve_http(
@@ -380,16 +375,19 @@ class Gateway:
             self._runners.clear()
             if self._shares is not None:
                 await self._shares.stop()
-            await self.restreamer.stop()
-            if self._restored and self._audit is not None and self._store is not None:
-                try:
-                    await self._audit.append("gateway_stopped", {})
-                except STORAGE_ERRORS as err:
-                    _LOGGER.error("%s", describe(self._store.path, err))  # noqa: TRY400 - one line
         finally:
-            if self._store is not None:
-                await self._store.close()
-                self._store = None
+            try:
+                # Even when a step above failed: a go2rtc child must not outlive the gateway.
+                await self.restreamer.stop()
+                if self._restored and self._audit is not None and self._store is not None:
+                    try:
+                        await self._audit.append("gateway_stopped", {})
+                    except STORAGE_ERRORS as err:
+                        _LOGGER.error("%s", describe(self._store.path, err))  # noqa: TRY400
+            finally:
+                if self._store is not None:
+                    await self._store.close()
+                    self._store = None
 
 
 def _first_address(runner: web.AppRunner) -> tuple[str, int]:

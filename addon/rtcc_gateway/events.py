@@ -12,12 +12,11 @@ import contextlib
 import logging
 import secrets
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Final
 
 from rtcc_gateway.audit_chain import format_ts
+from rtcc_gateway.clock import WallClock, utc_now
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -63,7 +62,7 @@ class Replay:
 class EventBus:
     """Publishes events; never blocks on a slow subscriber."""
 
-    def __init__(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(self, clock: WallClock = utc_now) -> None:
         self._clock = clock
         self._seq = 0
         self.stream = f"evs_{secrets.token_urlsafe(9)}"

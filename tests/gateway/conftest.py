@@ -155,12 +155,13 @@ async def harness_factory(
         *,
         clock: Clock | None = None,
         restreamer: Any = "recording",
+        **options: Any,  # more of Gateway's keywords (e.g. no_media_s)
     ) -> Harness:
         clock = clock or Clock()
         # "recording" (the default) records calls; None lets the gateway choose from its config.
         if restreamer == "recording":
             restreamer = RecordingRestreamer()
-        gw, bound = await gateway_factory(config, restreamer=restreamer, clock=clock)
+        gw, bound = await gateway_factory(config, restreamer=restreamer, clock=clock, **options)
         session = aiohttp.ClientSession()
         sessions.append(session)
         base = config["public"]["base_url"]

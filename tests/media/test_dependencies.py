@@ -18,6 +18,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from rtcc_gateway.door import viewers
 from rtcc_gateway.restreamer.go2rtc import Go2rtcRestreamer
 
 from ..conftest import Clock
@@ -29,6 +30,12 @@ from ..peers.rtsp_client import RtspRefusedError, RtspViewer, play
 from .conftest import CAMERA_PASSWORD, CAMERA_USER, door_harness, share_link
 
 NO_MEDIA_S = 1.0  # the door's "camera lost" delay, shortened from 10 s for the test
+
+
+def short_no_media(factory: HarnessFactory) -> HarnessFactory:
+    """Gateways whose doors call a camera lost after NO_MEDIA_S instead of the contract's 10 s."""
+    assert viewers.NO_MEDIA_S == 10.0, "the contract: 10 s without media"
+    return functools.partial(factory, no_media_s=NO_MEDIA_S)
 
 
 class Camera:
@@ -105,9 +112,7 @@ async def refused_status(url: str) -> int | None:
 async def test_a_camera_dying_mid_share_ends_its_viewer_as_camera_lost_and_new_viewers_get_503(
     harness_factory: HarnessFactory, config_dict: dict[str, Any], camera: Camera, backend: str
 ) -> None:
-    h = await door_harness(harness_factory, config_dict, camera.url, backend)
-    assert h.gateway._rtsp.no_media_s == 10.0, "the contract: 10 s without media"
-    h.gateway._rtsp.no_media_s = NO_MEDIA_S
+    h = await door_harness(short_no_media(harness_factory), config_dict, camera.url, backend)
     url, _ = await share_link(h, duration_s=3600)
 
     async with watching(url) as (viewer, reading):
@@ -134,9 +139,7 @@ async def test_an_mp4_viewer_of_a_dead_camera_behind_go2rtc_is_ended_as_camera_l
     harness_factory: HarnessFactory, config_dict: dict[str, Any], camera: Camera
 ) -> None:
     go2rtc_binary()  # skips with the reason when there is none
-    h = await door_harness(harness_factory, config_dict, camera.url, "go2rtc")
-    assert h.gateway._http_door.no_media_s == 10.0, "the contract: 10 s without media"
-    h.gateway._http_door.no_media_s = NO_MEDIA_S
+    h = await door_harness(short_no_media(harness_factory), config_dict, camera.url, "go2rtc")
     _, answer = await share_link(h, duration_s=3600)
     door = f"http://127.0.0.1:{h.bound.public[1]}"
     mp4 = answer["shares"][0]["links"]["mp4"].replace("http://127.0.0.1:8443", door)
@@ -157,8 +160,7 @@ async def test_an_mp4_viewer_of_a_dead_camera_behind_go2rtc_is_ended_as_camera_l
 async def test_a_cut_share_is_not_a_lost_camera(
     harness_factory: HarnessFactory, config_dict: dict[str, Any], camera: Camera, backend: str
 ) -> None:
-    h = await door_harness(harness_factory, config_dict, camera.url, backend)
-    h.gateway._rtsp.no_media_s = NO_MEDIA_S
+    h = await door_harness(short_no_media(harness_factory), config_dict, camera.url, backend)
     url, answer = await share_link(h, duration_s=3600)
     async with watching(url) as (_, reading):
         await h.city.call("DELETE", f"/api/v1/requests/{answer['request_id']}")

@@ -13,9 +13,10 @@ import secrets
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
+from rtcc_gateway.clock import Steady, WallClock, utc_now
 from rtcc_gateway.store_rows import iso
 
 _LOGGER = logging.getLogger(__name__)
@@ -50,10 +51,11 @@ class ViewerRegistry:
     """Live viewers per share token, with totals for the transparency report."""
 
     def __init__(
-        self, notify: Notify, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self, notify: Notify, now: WallClock = utc_now, monotonic: Steady = time.monotonic
     ) -> None:
         self._notify = notify
         self._now = now  # the gateway's wall clock: when a viewer connected
+        self._monotonic = monotonic  # its steady count: how long a viewer watched
         self._live: dict[str, dict[str, Viewer]] = {}
         self._cut: set[str] = set()
         self.totals: dict[str, tuple[int, float]] = {}  # token -> (viewers ever, seconds watched)
@@ -65,7 +67,7 @@ class ViewerRegistry:
 
     def seconds(self) -> dict[str, float]:
         """Seconds watched per token, ended viewers plus live ones so far."""
-        now = time.monotonic()
+        now = self._monotonic()
         out = {token: total[1] for token, total in self.totals.items()}
         for token, viewers in self._live.items():
             out[token] = out.get(token, 0.0) + sum(now - v.started for v in viewers.values())
@@ -115,7 +117,7 @@ class ViewerRegistry:
             request_id=request_id,
             remote=remote,
             kind=kind,
-            started=time.monotonic(),
+            started=self._monotonic(),
             connected_at=self._now(),
             close=close,
         )
@@ -133,7 +135,7 @@ class ViewerRegistry:
         live = self._live.get(viewer.token, {})
         if live.pop(viewer.id, None) is None:
             return
-        duration = time.monotonic() - viewer.started
+        duration = self._monotonic() - viewer.started
         count, seconds = self.totals.get(viewer.token, (0, 0.0))
         self.totals[viewer.token] = (count, seconds + duration)
         detail = self._detail(viewer)
