@@ -334,7 +334,7 @@ async def test_socket_is_closed_when_the_endpoint_fails(
     socket_enabled: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     made: list[socket.socket] = []
-    real_make_socket = ws_discovery._make_socket
+    real_make_socket = ws_discovery.make_socket
 
     def make_socket(interface_address: str | None) -> socket.socket:
         made.append(real_make_socket(interface_address))
@@ -343,7 +343,7 @@ async def test_socket_is_closed_when_the_endpoint_fails(
     async def fail(*_args: object, **_kwargs: object) -> None:
         raise OSError("endpoint failed")
 
-    monkeypatch.setattr(ws_discovery, "_make_socket", make_socket)
+    monkeypatch.setattr(ws_discovery, "make_socket", make_socket)
     monkeypatch.setattr(asyncio.get_running_loop(), "create_datagram_endpoint", fail)
     with pytest.raises(OSError, match="endpoint failed"):
         await probe(timeout=0.1, multicast_group=None)
@@ -351,7 +351,7 @@ async def test_socket_is_closed_when_the_endpoint_fails(
 
 
 def test_protocol_caps_devices_and_logs_errors(caplog: pytest.LogCaptureFixture) -> None:
-    protocol = ws_discovery._ProbeProtocol(frozenset({MID}))
+    protocol = ws_discovery.ProbeProtocol(frozenset({MID}))
     for i in range(ws_discovery.MAX_DEVICES + 10):
         protocol.datagram_received(spec_reply(match_xml(f"urn:uuid:{i}")), ("192.0.2.1", 3702))
     assert len(protocol.devices) == ws_discovery.MAX_DEVICES

@@ -139,7 +139,16 @@ class RealHass:
     proc: asyncio.subprocess.Process
     output: list[str] = field(default_factory=list)
     token: str | None = None
-    _drain: asyncio.Task[None] | None = None
+    _drain: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Keeps Home Assistant's output (its pipe must never fill up) for tests to read.
+        self._drain = asyncio.get_running_loop().create_task(self._read_output())
+
+    async def _read_output(self) -> None:
+        assert self.proc.stdout is not None
+        async for raw in self.proc.stdout:
+            self.output.append(raw.decode(errors="replace").rstrip())
 
     @property
     def url(self) -> str:
@@ -259,13 +268,6 @@ async def start_real_hass(
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     hass = RealHass(config_dir=config_dir, port=port, proc=proc)
-
-    async def drain() -> None:
-        assert proc.stdout is not None
-        async for raw in proc.stdout:
-            hass.output.append(raw.decode(errors="replace").rstrip())
-
-    hass._drain = asyncio.get_running_loop().create_task(drain())
     try:
         await _wait_until_serving(hass, timeout)
     except BaseException:

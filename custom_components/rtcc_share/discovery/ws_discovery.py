@@ -272,11 +272,14 @@ def _merge(old: DiscoveredDevice, new: DiscoveredDevice) -> DiscoveredDevice:
 
 
 @dataclass(slots=True)
-class _ProbeProtocol(asyncio.DatagramProtocol):
+class ProbeProtocol(asyncio.DatagramProtocol):
+    """Collects the ProbeMatches that answer our probes (at most MAX_DEVICES)."""
+
     message_ids: frozenset[str]
     devices: dict[str, DiscoveredDevice] = field(default_factory=dict)
 
     def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
+        """Keep each matching device once, by its address."""
         source = str(addr[0])
         for device in parse_probe_matches(data, source=source, relates_to=self.message_ids):
             if device.address in self.devices:
@@ -285,6 +288,7 @@ class _ProbeProtocol(asyncio.DatagramProtocol):
                 self.devices[device.address] = device
 
     def error_received(self, exc: Exception) -> None:
+        """Log and go on: one unreachable target must not end the probe."""
         # e.g. ICMP port unreachable from a unicast target, or no multicast route.
         _LOGGER.debug("WS-Discovery send/receive error: %s", exc)
 
@@ -302,7 +306,8 @@ def _unicast_destination(target: str, default_port: int) -> tuple[str, int]:
     return str(ip), port
 
 
-def _make_socket(interface_address: str | None) -> socket.socket:
+def make_socket(interface_address: str | None) -> socket.socket:
+    """The probe's UDP socket: non-blocking, TTL 1, on the given interface if any."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
     try:
         sock.setblocking(False)  # noqa: FBT003 - the stdlib's own signature
@@ -343,10 +348,10 @@ async def probe(
         destinations.insert(0, _unicast_destination(multicast_group, port))
     probes = [(f"urn:uuid:{uuid.uuid4()}", probe_type) for probe_type in PROBE_TYPES]
     loop = asyncio.get_running_loop()
-    sock = _make_socket(interface_address)
+    sock = make_socket(interface_address)
     try:
         transport, protocol = await loop.create_datagram_endpoint(
-            lambda: _ProbeProtocol(frozenset(mid for mid, _ in probes)), sock=sock
+            lambda: ProbeProtocol(frozenset(mid for mid, _ in probes)), sock=sock
         )
     except BaseException:
         sock.close()
