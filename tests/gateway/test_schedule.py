@@ -208,32 +208,33 @@ def test_chained_windows_end_at_the_end_of_the_whole_span() -> None:
     )
 
 
-def test_overlapping_windows_merge() -> None:
-    p = policy(window("mon", "09:00", "12:00"), window("mon", "11:00", "14:00"))
-    assert current_window_end(p, local(CHICAGO, 2026, 6, 15, 9, 30)) == local(
-        CHICAGO, 2026, 6, 15, 14, 0
-    )
-    assert current_window_end(p, local(CHICAGO, 2026, 6, 15, 13, 0)) == local(
-        CHICAGO, 2026, 6, 15, 14, 0
+MONDAY = (2026, 6, 15)  # a Monday
+OVERLAPPING = (window("mon", "09:00", "12:00"), window("mon", "11:00", "14:00"))
+NESTED = (window("mon", "08:00", "18:00"), window("mon", "10:00", "11:00"))
+APART = (window("mon", "09:00", "10:00"), window("mon", "10:01", "11:00"))
+
+
+@pytest.mark.parametrize(
+    ("windows", "at", "end"),
+    [
+        pytest.param(OVERLAPPING, (9, 30), (14, 0), id="overlapping windows merge (in the first)"),
+        pytest.param(OVERLAPPING, (13, 0), (14, 0), id="overlapping windows merge (in the second)"),
+        pytest.param(NESTED, (10, 30), (18, 0), id="a window inside another does not shorten it"),
+        pytest.param(APART, (9, 30), (10, 0), id="separate windows the same day end apart"),
+    ],
+)
+def test_a_window_ends_where_its_merged_span_ends(
+    windows: tuple[PrivacyWindow, ...], at: tuple[int, int], end: tuple[int, int]
+) -> None:
+    assert current_window_end(policy(*windows), local(CHICAGO, *MONDAY, *at)) == local(
+        CHICAGO, *MONDAY, *end
     )
 
 
-def test_a_window_inside_another_does_not_shorten_it() -> None:
-    p = policy(window("mon", "08:00", "18:00"), window("mon", "10:00", "11:00"))
-    assert current_window_end(p, local(CHICAGO, 2026, 6, 15, 10, 30)) == local(
-        CHICAGO, 2026, 6, 15, 18, 0
-    )
-
-
-def test_separate_windows_the_same_day() -> None:
-    p = policy(window("mon", "09:00", "10:00"), window("mon", "10:01", "11:00"))
-    assert current_window_end(p, local(CHICAGO, 2026, 6, 15, 9, 30)) == local(
-        CHICAGO, 2026, 6, 15, 10, 0
-    )
-    assert not in_privacy_window(p, local(CHICAGO, 2026, 6, 15, 10, 0, 30))
-    assert next_window_start(p, local(CHICAGO, 2026, 6, 15, 9, 30)) == local(
-        CHICAGO, 2026, 6, 15, 10, 1
-    )
+def test_separate_windows_the_same_day_leave_a_gap() -> None:
+    p = policy(*APART)
+    assert not in_privacy_window(p, local(CHICAGO, *MONDAY, 10, 0, 30))
+    assert next_window_start(p, local(CHICAGO, *MONDAY, 9, 30)) == local(CHICAGO, *MONDAY, 10, 1)
 
 
 def test_windows_covering_the_whole_week_never_let_up() -> None:
