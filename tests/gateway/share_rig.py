@@ -31,6 +31,7 @@ from ..conftest import RecordingRestreamer
 
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)  # a Wednesday, 08:00 in Chicago
 HOME = Location(32.2990, -90.1850)
+INCIDENT = {"incident_id": "JPD-1", "offense": "burglary", "reason": "break-in next door"}
 
 
 def camera(camera_id: str = "front_door", *, consent: bool = True) -> Camera:
@@ -128,9 +129,8 @@ class Rig:
             CameraDecision(camera_id=c, outcome=o, reason=None, duration_s=600, cut=False)  # type: ignore[arg-type]
             for c, o in outcomes
         ]
-        row = RequestRow(
-            id=request_id, agency_id="jpd", created_at=now, body={"start": start.isoformat()}
-        )
+        body = {**INCIDENT, "start": start.isoformat()}
+        row = RequestRow(id=request_id, agency_id="jpd", created_at=now, body=body)
         shares = [new_share(request_id, d, start, now, 300) for d in decisions]
         await self.parts.store.add_request(row, shares)
         state = RequestState(row=row, agency_name="JPD", shares=shares)
