@@ -199,7 +199,9 @@ class Gateway:
         # Said at start only when `auto` had to settle for direct (check always says it).
         _LOGGER.log(logging.INFO if choice.fallback else logging.DEBUG, "%s", choice.describe())
         if choice.name == "go2rtc" and choice.binary is not None:
-            return Go2rtcRestreamer(choice.binary, on_restart=self._restreamer_restarted)
+            return Go2rtcRestreamer(
+                choice.binary, on_restart=self._restreamer_restarted, secrets=self.secrets
+            )
         return DirectRestreamer()
 
     async def _restreamer_restarted(self) -> None:

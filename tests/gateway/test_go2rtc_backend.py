@@ -20,6 +20,7 @@ from typing import Any
 import aiohttp
 import pytest
 import yaml
+from rtcc_gateway.redact import Secrets
 from rtcc_gateway.restreamer.base import StreamSpec
 from rtcc_gateway.restreamer.go2rtc import (
     ALLOW_PATHS,
@@ -363,5 +364,22 @@ async def test_a_refused_put_is_a_go2rtc_error_naming_the_status(
     try:
         with pytest.raises(Go2rtcError, match=r"^go2rtc refused a stream: HTTP 500$"):
             await backend.add(spec("tok"))
+    finally:
+        await backend.stop()
+
+
+async def test_each_childs_api_credentials_are_registered_as_secrets(socket_enabled: None) -> None:
+    register = Secrets()
+    backend = Go2rtcRestreamer(go2rtc_binary(), start_timeout=8, backoff=(0.1,), secrets=register)
+    await backend.start()
+    try:
+        first = backend.http_authorization().removeprefix("Basic ")
+        login, password = base64.b64decode(first).decode().split(":", 1)
+        assert {first, password} <= set(register.ordered())
+        assert login not in register, "the login alone is no secret"
+        await restarted(backend)
+        again = backend.http_authorization().removeprefix("Basic ")
+        assert again != first
+        assert again in register, "a restarted child's new credentials too"
     finally:
         await backend.stop()

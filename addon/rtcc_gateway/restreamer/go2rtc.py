@@ -23,6 +23,7 @@ from urllib.parse import quote
 import aiohttp
 from go2rtc_client.exceptions import Go2RtcClientError
 
+from rtcc_gateway.redact import Secrets
 from rtcc_gateway.restreamer.base import StreamSpec, Upstream
 from rtcc_gateway.restreamer.go2rtc_config import (
     ALLOW_PATHS,
@@ -72,6 +73,7 @@ class Go2rtcRestreamer:
         binary: Path,
         *,
         on_restart: RestartHook | None = None,
+        secrets: Secrets | None = None,
         start_timeout: float = 10.0,
         stop_timeout: float = 5.0,
         backoff: tuple[float, ...] = RESTART_BACKOFF_S,
@@ -79,6 +81,7 @@ class Go2rtcRestreamer:
     ) -> None:
         self.binary = binary
         self.on_restart = on_restart  # the door learns new ports/credentials from here
+        self._secrets = secrets  # each child's API credentials are registered there
         self.version: str | None = None
         self._start_timeout = start_timeout
         self._stop_timeout = stop_timeout
@@ -259,7 +262,7 @@ class Go2rtcRestreamer:
         if self._dir is None:
             self._dir = Path(tempfile.mkdtemp(prefix="rtcc-go2rtc-"))
             self._dir.chmod(0o700)
-        server = Go2rtcServer(self.binary, self.config_path)
+        server = Go2rtcServer(self.binary, self.config_path, self._secrets)
         try:
             await server.start(self._start_timeout)
         except Go2rtcError:

@@ -19,6 +19,7 @@ import aiohttp
 from go2rtc_client import Go2RtcRestClient
 from go2rtc_client.exceptions import Go2RtcClientError, Go2RtcVersionError
 
+from rtcc_gateway.redact import Secrets
 from rtcc_gateway.restreamer.go2rtc_config import (
     LOOPBACK,
     Go2rtcError,
@@ -49,11 +50,13 @@ def _die_with_parent() -> None:
 class Go2rtcServer:
     """A started go2rtc child and the API client for it."""
 
-    def __init__(self, binary: Path, config_path: Path) -> None:
+    def __init__(self, binary: Path, config_path: Path, register: Secrets | None = None) -> None:
         self.binary = binary
         self.config_path = config_path
         self.api_port, self.rtsp_port = _free_port(), _free_port()
         self._login, self._password = secrets.token_urlsafe(12), secrets.token_urlsafe(24)
+        if register is not None:  # never written anywhere, even if go2rtc's API errors echo it
+            register.add(self._password, self.authorization().removeprefix("Basic "))
         self._proc: asyncio.subprocess.Process | None = None
         self.session = aiohttp.ClientSession(
             headers={"Authorization": self.authorization()}, timeout=API_TIMEOUT
