@@ -192,6 +192,19 @@ def sharing_config(config: dict[str, Any], **camera: Any) -> dict[str, Any]:
     return config
 
 
+@pytest.fixture
+def auto_harness(harness_factory: HarnessFactory, config_dict: dict[str, Any]) -> HarnessFactory:
+    """`harness_factory` for the front door shared and every request approved by itself.
+
+    Takes harness_factory's keywords (clock=, restreamer=); a test may change `config_dict` first.
+    """
+
+    def start(**options: Any) -> Awaitable[Harness]:
+        return harness_factory(sharing_config(config_dict, approval="auto"), **options)
+
+    return start
+
+
 def with_garage(config: dict[str, Any], lat: float, lon: float) -> dict[str, Any]:
     """The configuration with a second camera, `garage`, shared (consent on) at lat/lon."""
     config["cameras"].append(

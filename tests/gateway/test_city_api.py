@@ -32,9 +32,9 @@ async def test_health_and_openapi_need_no_signature(
 
 
 async def test_auto_approved_request_gets_a_live_share_with_links(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any]
+    auto_harness: HarnessFactory,
 ) -> None:
-    h = await harness_factory(sharing_config(config_dict, approval="auto"))
+    h = await auto_harness()
     answer = await h.city.call("POST", "/api/v1/requests", incident(duration_s=900))
     assert answer.status == 201
     assert answer.headers["Location"] == (
@@ -68,10 +68,8 @@ async def test_request_without_consent_is_declined_without_a_reason(
     assert h.restreamer.streams == {}
 
 
-async def test_no_camera_in_the_radius(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any]
-) -> None:
-    h = await harness_factory(sharing_config(config_dict, approval="auto"))
+async def test_no_camera_in_the_radius(auto_harness: HarnessFactory) -> None:
+    h = await auto_harness()
     far = incident(location={"lat": 32.35, "lon": -90.18}, radius_m=100)
     answer = await h.city.call("POST", "/api/v1/requests", far)
     assert (answer.status, answer.body["status"], answer.body["shares"]) == (201, "declined", [])
@@ -149,10 +147,10 @@ async def test_default_duration_is_the_camera_maximum(
 
 
 async def test_future_start_is_scheduled_and_goes_live_on_time(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any]
+    auto_harness: HarnessFactory,
 ) -> None:
     clock = Clock()
-    h = await harness_factory(sharing_config(config_dict, approval="auto"), clock=clock)
+    h = await auto_harness(clock=clock)
     start = (datetime.now(UTC) + timedelta(hours=1)).replace(microsecond=0)
     answer = await h.city.call(
         "POST", "/api/v1/requests", incident(start=start.isoformat(), duration_s=600)
@@ -221,9 +219,9 @@ async def test_wait_is_bounded(
 
 
 async def test_only_the_requesting_agency_sees_or_ends_a_request(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any]
+    auto_harness: HarnessFactory,
 ) -> None:
-    h = await harness_factory(sharing_config(config_dict, approval="auto"))
+    h = await auto_harness()
     request_id = (await h.city.call("POST", "/api/v1/requests", incident())).body["request_id"]
     path = f"/api/v1/requests/{request_id}"
     other = {"key": OTHER_AGENCY_KEY, "key_id": "hcso"}
@@ -234,9 +232,9 @@ async def test_only_the_requesting_agency_sees_or_ends_a_request(
 
 
 async def test_city_delete_cuts_every_share_and_repeats_as_204(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any]
+    auto_harness: HarnessFactory,
 ) -> None:
-    h = await harness_factory(sharing_config(config_dict, approval="auto"))
+    h = await auto_harness()
     cut: list[str] = []
 
     async def record_cut(token: str) -> None:
@@ -393,10 +391,10 @@ async def test_rate_limit_counts_every_verified_call(
 
 
 async def test_a_hundred_concurrent_requests_stay_consistent(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any]
+    auto_harness: HarnessFactory, config_dict: dict[str, Any]
 ) -> None:
     config_dict["agencies"][0]["rate_limit_per_minute"] = 1000
-    h = await harness_factory(sharing_config(config_dict, approval="auto"))
+    h = await auto_harness()
     answers = await asyncio.gather(
         *(
             h.city.call("POST", "/api/v1/requests", incident(incident_id=f"INC-{i}"))
@@ -415,10 +413,8 @@ async def test_a_hundred_concurrent_requests_stay_consistent(
     assert len(await h.audit("request_received")) == 100
 
 
-async def test_responses_were_checked_against_openapi(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any]
-) -> None:
-    h = await harness_factory(sharing_config(config_dict, approval="auto"))
+async def test_responses_were_checked_against_openapi(auto_harness: HarnessFactory) -> None:
+    h = await auto_harness()
     await h.city.call("POST", "/api/v1/requests", incident())
     await h.city.call("POST", "/api/v1/requests", raw=b"{")
     await h.city.call("GET", "/api/v1/cameras", sign=False)

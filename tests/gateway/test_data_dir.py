@@ -14,7 +14,7 @@ import pytest
 from rtcc_gateway.app import StartError
 
 from ..conftest import GatewayFactory
-from .conftest import HarnessFactory, incident, sharing_config
+from .conftest import HarnessFactory, incident
 from .fs import mounted_tmpfs
 
 
@@ -23,19 +23,19 @@ def mode(path: Path) -> int:
 
 
 async def test_an_existing_open_folder_and_its_files_are_made_private(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any], tmp_path: Path
+    auto_harness: HarnessFactory, tmp_path: Path
 ) -> None:
     data = tmp_path / "data"
     data.mkdir(mode=0o755)
     data.chmod(0o755)
-    first = await harness_factory(sharing_config(config_dict, approval="auto"))
+    first = await auto_harness()
     await first.city.call("POST", "/api/v1/requests", incident())
     await first.gateway.stop()
     # Someone (a backup restore, a careless chmod -R) opens everything up again.
     data.chmod(0o755)
     for file in data.iterdir():
         file.chmod(0o644)
-    await harness_factory(sharing_config(config_dict, approval="auto"))
+    await auto_harness()
     assert mode(data) == 0o700
     names = {p.name for p in data.iterdir()}
     assert {"gateway.db", "gateway.db-wal", "gateway.db-shm", "gateway_id"} <= names

@@ -48,9 +48,9 @@ async def test_wait_takes_only_ascii_digits(
     ],
 )
 async def test_control_characters_in_city_strings_are_refused_by_field(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any], field: str, value: Any
+    auto_harness: HarnessFactory, field: str, value: Any
 ) -> None:
-    h = await harness_factory(sharing_config(config_dict, approval="auto"))
+    h = await auto_harness()
     answer = await h.city.call("POST", "/api/v1/requests", incident(**{field: value}))
     assert answer.status == 400
     expected = f"{field}[0]" if isinstance(value, list) else field
@@ -101,9 +101,9 @@ async def test_plain_unicode_text_is_still_welcome(
     ],
 )
 async def test_duplicate_keys_are_refused(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any], raw: bytes, name: str
+    auto_harness: HarnessFactory, raw: bytes, name: str
 ) -> None:
-    h = await harness_factory(sharing_config(config_dict, approval="auto"))
+    h = await auto_harness()
     answer = await h.city.call("POST", "/api/v1/requests", raw=raw)
     assert (answer.status, answer.problem_names) == (400, [name])
     assert "more than once" in answer.body["invalid_params"][0]["reason"]

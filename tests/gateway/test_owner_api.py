@@ -167,10 +167,8 @@ async def _live(h: Harness, n: int = 1, **changes: Any) -> list[dict[str, Any]]:
     return shares
 
 
-async def test_revoke_one_share_a_camera_or_all(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any]
-) -> None:
-    h = await harness_factory(sharing_config(config_dict, approval="auto"))
+async def test_revoke_one_share_a_camera_or_all(auto_harness: HarnessFactory) -> None:
+    h = await auto_harness()
     shares = await _live(h, 4)
     one = await h.owner.call("POST", f"/api/v1/shares/{shares[0]['share_id']}/revoke")
     assert one.body == {"revoked": 1}
@@ -183,11 +181,9 @@ async def test_revoke_one_share_a_camera_or_all(
     assert reasons == {"revoked"}
 
 
-async def test_pause_ends_live_shares_and_resumes_by_itself(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any]
-) -> None:
+async def test_pause_ends_live_shares_and_resumes_by_itself(auto_harness: HarnessFactory) -> None:
     clock = Clock()
-    h = await harness_factory(sharing_config(config_dict, approval="auto"), clock=clock)
+    h = await auto_harness(clock=clock)
     await _live(h)
     until = (datetime.now(UTC) + timedelta(minutes=30)).replace(microsecond=0)
     paused = await h.owner.call("POST", "/api/v1/pause", {"until": until.isoformat()})
@@ -209,9 +205,9 @@ async def test_pause_ends_live_shares_and_resumes_by_itself(
 
 
 async def test_consent_off_in_a_push_ends_the_camera_shares(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any]
+    auto_harness: HarnessFactory, config_dict: dict[str, Any]
 ) -> None:
-    h = await harness_factory(sharing_config(config_dict, approval="auto"))
+    h = await auto_harness()
     await _live(h, 2)
     answer = await h.owner.call("PUT", "/api/v1/policy", push_body(config_dict, consent=False))
     assert answer.body["shares"] == []
@@ -219,10 +215,10 @@ async def test_consent_off_in_a_push_ends_the_camera_shares(
 
 
 async def test_privacy_window_start_ends_live_shares(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any]
+    auto_harness: HarnessFactory, config_dict: dict[str, Any]
 ) -> None:
     clock = Clock()
-    h = await harness_factory(sharing_config(config_dict, approval="auto"), clock=clock)
+    h = await auto_harness(clock=clock)
     await _live(h)
     local = datetime.now(UTC).astimezone(__import__("zoneinfo").ZoneInfo("America/Chicago"))
     begin = (local + timedelta(minutes=5)).strftime("%H:%M")
@@ -266,10 +262,8 @@ async def test_an_unrefreshed_push_goes_stale_and_ends_shares(
     assert (await h.city.call("POST", "/api/v1/requests", incident())).body["status"] == "approved"
 
 
-async def test_audit_read_and_verify(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any]
-) -> None:
-    h = await harness_factory(sharing_config(config_dict, approval="auto"))
+async def test_audit_read_and_verify(auto_harness: HarnessFactory) -> None:
+    h = await auto_harness()
     await _live(h)
     page = (await h.owner.call("GET", "/api/v1/audit?after=0&limit=2")).body["records"]
     assert [r["seq"] for r in page] == [1, 2]
@@ -287,11 +281,9 @@ async def test_audit_read_and_verify(
     assert (await h.owner.call("GET", "/api/v1/audit?limit=5000")).status == 400
 
 
-async def test_transparency_per_agency(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any]
-) -> None:
+async def test_transparency_per_agency(auto_harness: HarnessFactory) -> None:
     clock = Clock()
-    h = await harness_factory(sharing_config(config_dict, approval="auto"), clock=clock)
+    h = await auto_harness(clock=clock)
     await _live(h, 2)
     await h.city.call("POST", "/api/v1/requests", incident(camera_ids=["nope"]))
     clock.advance(90)
@@ -303,10 +295,8 @@ async def test_transparency_per_agency(
     assert hcso["requests"] == 0
 
 
-async def test_event_stream_carries_what_automations_need(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any]
-) -> None:
-    h = await harness_factory(sharing_config(config_dict, approval="auto"))
+async def test_event_stream_carries_what_automations_need(auto_harness: HarnessFactory) -> None:
+    h = await auto_harness()
     async with (
         aiohttp.ClientSession() as session,
         session.ws_connect(
@@ -411,10 +401,8 @@ async def test_a_bad_events_cursor_is_a_400_naming_the_field(
     assert answer.problem_names == [name]
 
 
-async def test_state_lists_each_shares_viewers_now(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any]
-) -> None:
-    h = await harness_factory(sharing_config(config_dict, approval="auto"))
+async def test_state_lists_each_shares_viewers_now(auto_harness: HarnessFactory) -> None:
+    h = await auto_harness()
     await h.city.call("POST", "/api/v1/requests", incident())
     state = (await h.owner.call("GET", "/api/v1/state")).body  # checked against the document
     (share,) = state["shares"]

@@ -141,9 +141,9 @@ async def test_a_corrupt_database_is_named_and_nothing_starts(
 
 
 async def test_audit_cli_verifies_what_a_gateway_wrote(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any], tmp_path: Path
+    auto_harness: HarnessFactory, tmp_path: Path
 ) -> None:
-    h = await harness_factory(sharing_config(config_dict, approval="auto"))
+    h = await auto_harness()
     await h.city.call("POST", "/api/v1/requests", incident())
     head = (await h.owner.call("GET", "/api/v1/audit/verify")).body["head"]
     await h.gateway.stop()

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ..conftest import CAMERA_SOURCE
-from .conftest import HarnessFactory, sharing_config
+from .conftest import HarnessFactory
 
 HOSTILE = st.sampled_from(
     [
@@ -52,9 +52,9 @@ BODIES = st.fixed_dictionaries(
 )
 @given(body=BODIES)
 async def test_no_city_field_ever_reaches_a_source(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any], body: dict[str, Any]
+    auto_harness: HarnessFactory, body: dict[str, Any]
 ) -> None:
-    h = await harness_factory(sharing_config(config_dict, approval="auto"))
+    h = await auto_harness()
     answer = await h.city.call("POST", "/api/v1/requests", body)
     assert answer.status in (201, 400), answer.body
     city_text = json.dumps(body)
@@ -68,9 +68,9 @@ async def test_no_city_field_ever_reaches_a_source(
 
 
 async def test_a_hostile_request_still_streams_only_the_registry_camera(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any]
+    auto_harness: HarnessFactory,
 ) -> None:
-    h = await harness_factory(sharing_config(config_dict, approval="auto"))
+    h = await auto_harness()
     body = {
         "incident_id": "exec:id",
         "offense": "rtsp://attacker.example/steal",
