@@ -205,6 +205,12 @@ def auto_harness(harness_factory: HarnessFactory, config_dict: dict[str, Any]) -
     return start
 
 
+@pytest.fixture
+async def harness(harness_factory: HarnessFactory, config_dict: dict[str, Any]) -> Harness:
+    """A gateway started from the base configuration (no camera shared)."""
+    return await harness_factory(config_dict)
+
+
 def with_garage(config: dict[str, Any], lat: float, lon: float) -> dict[str, Any]:
     """The configuration with a second camera, `garage`, shared (consent on) at lat/lon."""
     config["cameras"].append(

@@ -4,12 +4,10 @@ but it cannot add the owner's bearer token, and the gateway grants no cross-orig
 
 from __future__ import annotations
 
-from typing import Any
-
 import aiohttp
 import pytest
 
-from .conftest import HarnessFactory
+from .conftest import Harness
 
 EVIL = "https://evil.example"
 
@@ -19,11 +17,10 @@ EVIL = "https://evil.example"
     [("GET", "/api/v1/state"), ("POST", "/api/v1/revoke"), ("PUT", "/api/v1/policy")],
 )
 async def test_a_cross_origin_call_without_the_token_is_refused_and_not_readable(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any], method: str, path: str
+    harness: Harness, method: str, path: str
 ) -> None:
-    h = await harness_factory(config_dict)
     # What a page can make a browser send: its Origin, a simple content type, cookies (none here).
-    answer = await h.owner.call(
+    answer = await harness.owner.call(
         method,
         path,
         raw=b"{}",
@@ -36,11 +33,8 @@ async def test_a_cross_origin_call_without_the_token_is_refused_and_not_readable
 
 
 @pytest.mark.parametrize("listener", ["owner", "city"])
-async def test_no_preflight_is_granted(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any], listener: str
-) -> None:
-    h = await harness_factory(config_dict)
-    api = h.owner if listener == "owner" else h.city
+async def test_no_preflight_is_granted(harness: Harness, listener: str) -> None:
+    api = harness.owner if listener == "owner" else harness.city
     answer = await api.call(
         "OPTIONS",
         "/api/v1/requests" if listener == "city" else "/api/v1/state",
@@ -56,12 +50,9 @@ async def test_no_preflight_is_granted(
     assert not any(k.lower().startswith("access-control-") for k in answer.headers)
 
 
-async def test_the_event_stream_needs_the_token_a_page_cannot_send(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any]
-) -> None:
+async def test_the_event_stream_needs_the_token_a_page_cannot_send(harness: Harness) -> None:
     # A page may open a WebSocket to any origin, but cannot set its Authorization header.
-    h = await harness_factory(config_dict)
     async with aiohttp.ClientSession() as session:
         with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-            await session.ws_connect(f"{h.owner.url}/api/v1/events", headers={"Origin": EVIL})
+            await session.ws_connect(f"{harness.owner.url}/api/v1/events", headers={"Origin": EVIL})
     assert refused.value.status == 401

@@ -11,20 +11,17 @@ from rtcc_gateway.api.city import REQUEST_SCHEMA
 from rtcc_gateway.limits import RADIUS_DEFAULT_M
 
 from ..conftest import CAMERA_SOURCE, OTHER_AGENCY_KEY, Clock
-from .conftest import HarnessFactory, incident, sharing_config, with_garage
+from .conftest import Harness, HarnessFactory, incident, sharing_config, with_garage
 
 
 def parse(ts: str) -> datetime:
     return datetime.fromisoformat(ts)
 
 
-async def test_health_and_openapi_need_no_signature(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any]
-) -> None:
-    h = await harness_factory(config_dict)
-    health = await h.city.call("GET", "/api/v1/health", sign=False)
+async def test_health_and_openapi_need_no_signature(harness: Harness) -> None:
+    health = await harness.city.call("GET", "/api/v1/health", sign=False)
     assert (health.status, health.body) == (200, {"status": "ok"})
-    doc = await h.city.call("GET", "/api/v1/openapi.json", sign=False)
+    doc = await harness.city.call("GET", "/api/v1/openapi.json", sign=False)
     assert doc.status == 200
     assert doc.body["openapi"] == "3.1.0"
     assert "/api/v1/requests" in doc.body["paths"]
@@ -54,18 +51,17 @@ async def test_auto_approved_request_gets_a_live_share_with_links(
     assert kinds[-3:] == ["request_received", "request_decided", "share_started"]
 
 
-async def test_request_without_consent_is_declined_without_a_reason(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any]
-) -> None:
-    h = await harness_factory(config_dict)
-    answer = await h.city.call("POST", "/api/v1/requests", incident(camera_ids=["front_door"]))
+async def test_request_without_consent_is_declined_without_a_reason(harness: Harness) -> None:
+    answer = await harness.city.call(
+        "POST", "/api/v1/requests", incident(camera_ids=["front_door"])
+    )
     assert answer.status == 201
     assert answer.body["status"] == "declined"
     (share,) = answer.body["shares"]
     assert share == {"share_id": share["share_id"], "camera_id": "front_door", "status": "declined"}
-    (decided,) = await h.audit("request_decided")
+    (decided,) = await harness.audit("request_decided")
     assert decided["detail"]["reason"] == "consent_off"
-    assert h.restreamer.streams == {}
+    assert harness.restreamer.streams == {}
 
 
 async def test_no_camera_in_the_radius(auto_harness: HarnessFactory) -> None:
@@ -208,13 +204,11 @@ async def test_owner_denial_and_approval_timeout(
     assert [r for r in reasons if r] == ["owner_denied", "approval_timeout"]
 
 
-async def test_wait_is_bounded(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any]
-) -> None:
-    h = await harness_factory(config_dict)
-    request_id = (await h.city.call("POST", "/api/v1/requests", incident())).body["request_id"]
+async def test_wait_is_bounded(harness: Harness) -> None:
+    asked = await harness.city.call("POST", "/api/v1/requests", incident())
+    request_id = asked.body["request_id"]
     for wait in ("0", "61", "soon"):
-        answer = await h.city.call("GET", f"/api/v1/requests/{request_id}?wait={wait}")
+        answer = await harness.city.call("GET", f"/api/v1/requests/{request_id}?wait={wait}")
         assert (answer.status, answer.problem_names) == (400, ["wait"])
 
 
@@ -278,36 +272,27 @@ async def test_cameras_list_shows_consent_only_and_hides_the_schedule(
 # --- limits, in the contract's order --------------------------------------------------------
 
 
-async def test_oversized_body_is_413_before_anything_else(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any]
-) -> None:
-    h = await harness_factory(config_dict)
+async def test_oversized_body_is_413_before_anything_else(harness: Harness) -> None:
     huge = incident(reason="x" * 17000)
-    answer = await h.city.call(
+    answer = await harness.city.call(
         "POST", "/api/v1/requests", huge, content_type="text/plain", sign=False
     )
     assert answer.status == 413
     assert answer.headers["Content-Type"].startswith("application/problem+json")
 
 
-async def test_wrong_content_type_is_415_before_the_signature(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any]
-) -> None:
-    h = await harness_factory(config_dict)
-    answer = await h.city.call(
+async def test_wrong_content_type_is_415_before_the_signature(harness: Harness) -> None:
+    answer = await harness.city.call(
         "POST", "/api/v1/requests", incident(), content_type="text/plain", sign=False
     )
     assert answer.status == 415
 
 
-async def test_unsigned_bad_body_is_401_not_400(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any]
-) -> None:
-    h = await harness_factory(config_dict)
-    answer = await h.city.call("POST", "/api/v1/requests", raw=b"{nope", sign=False)
+async def test_unsigned_bad_body_is_401_not_400(harness: Harness) -> None:
+    answer = await harness.city.call("POST", "/api/v1/requests", raw=b"{nope", sign=False)
     assert answer.status == 401
-    assert await h.audit("request_received") == []
-    (failure,) = await h.audit("auth_failed")
+    assert await harness.audit("request_received") == []
+    (failure,) = await harness.audit("auth_failed")
     assert failure["detail"]["reason"] == "missing"
 
 
@@ -319,11 +304,8 @@ async def test_unsigned_bad_body_is_401_not_400(
         (b"[1, 2]", "(body)"),
     ],
 )
-async def test_unreadable_bodies_are_400(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any], raw: bytes, name: str
-) -> None:
-    h = await harness_factory(config_dict)
-    answer = await h.city.call("POST", "/api/v1/requests", raw=raw)
+async def test_unreadable_bodies_are_400(harness: Harness, raw: bytes, name: str) -> None:
+    answer = await harness.city.call("POST", "/api/v1/requests", raw=raw)
     assert (answer.status, answer.problem_names) == (400, [name])
 
 
@@ -353,25 +335,18 @@ async def test_unreadable_bodies_are_400(
     ],
 )
 async def test_each_bad_field_is_named(
-    harness_factory: HarnessFactory,
-    config_dict: dict[str, Any],
-    changes: dict[str, Any],
-    names: list[str],
+    harness: Harness, changes: dict[str, Any], names: list[str]
 ) -> None:
-    h = await harness_factory(config_dict)
-    answer = await h.city.call("POST", "/api/v1/requests", incident(**changes))
+    answer = await harness.city.call("POST", "/api/v1/requests", incident(**changes))
     assert answer.status == 400
     assert answer.problem_names == names
-    assert await h.audit("request_received") == []
+    assert await harness.audit("request_received") == []
 
 
 @pytest.mark.parametrize("offset", [timedelta(seconds=-120), timedelta(hours=25)])
-async def test_start_outside_the_allowed_span_is_400(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any], offset: timedelta
-) -> None:
-    h = await harness_factory(config_dict)
+async def test_start_outside_the_allowed_span_is_400(harness: Harness, offset: timedelta) -> None:
     start = (datetime.now(UTC) + offset).isoformat()
-    answer = await h.city.call("POST", "/api/v1/requests", incident(start=start))
+    answer = await harness.city.call("POST", "/api/v1/requests", incident(start=start))
     assert (answer.status, answer.problem_names) == (400, ["start"])
 
 

@@ -14,7 +14,7 @@ import pytest
 from rtcc_gateway.app import StartError
 
 from ..conftest import GatewayFactory
-from .conftest import HarnessFactory, incident
+from .conftest import Harness, HarnessFactory, incident
 from .fs import mounted_tmpfs
 
 
@@ -44,12 +44,11 @@ async def test_an_existing_open_folder_and_its_files_are_made_private(
 
 
 async def test_a_new_database_is_private_from_its_first_byte(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any], tmp_path: Path
+    harness: Harness, tmp_path: Path
 ) -> None:
-    h = await harness_factory(config_dict)
     for name in ("gateway.db", "gateway.db-wal", "gateway.db-shm", "gateway_id"):
         assert mode(tmp_path / "data" / name) == 0o600, name
-    assert h.gateway.gateway_id
+    assert harness.gateway.gateway_id
 
 
 @pytest.fixture

@@ -60,23 +60,17 @@ async def test_control_characters_in_city_strings_are_refused_by_field(
 
 
 @pytest.mark.parametrize("char", FORBIDDEN_SAMPLES)
-async def test_every_forbidden_character_class_is_refused(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any], char: str
-) -> None:
-    h = await harness_factory(config_dict)
-    answer = await h.city.call("POST", "/api/v1/requests", incident(reason=f"a{char}b"))
+async def test_every_forbidden_character_class_is_refused(harness: Harness, char: str) -> None:
+    answer = await harness.city.call("POST", "/api/v1/requests", incident(reason=f"a{char}b"))
     assert (answer.status, answer.problem_names) == (400, ["reason"])
     assert "control characters" in answer.body["invalid_params"][0]["reason"]
 
 
-async def test_plain_unicode_text_is_still_welcome(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any]
-) -> None:
-    h = await harness_factory(config_dict)
+async def test_plain_unicode_text_is_still_welcome(harness: Harness) -> None:
     body = incident(
         offense="robo con violencia", reason="Café at Ñandú St — \U0001d7d9 suspect, 北"
     )
-    assert (await h.city.call("POST", "/api/v1/requests", body)).status == 201
+    assert (await harness.city.call("POST", "/api/v1/requests", body)).status == 201
 
 
 @pytest.mark.parametrize(
@@ -119,10 +113,9 @@ async def test_duplicate_keys_are_refused(
     ],
 )
 async def test_numbers_and_nesting_python_cannot_take_are_named_not_echoed(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any], raw: bytes, reason_part: str
+    harness: Harness, raw: bytes, reason_part: str
 ) -> None:
-    h = await harness_factory(config_dict)
-    answer = await h.city.call("POST", "/api/v1/requests", raw=raw)
+    answer = await harness.city.call("POST", "/api/v1/requests", raw=raw)
     assert answer.status == 400
     assert answer.problem_names == ["(body)"]
     assert reason_part in answer.body["invalid_params"][0]["reason"]
@@ -135,19 +128,13 @@ async def test_numbers_and_nesting_python_cannot_take_are_named_not_echoed(
     "start",
     ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "٢٠٢٦-11-26T20:00:00Z"],
 )
-async def test_a_start_outside_the_calendar_is_400(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any], start: str
-) -> None:
-    h = await harness_factory(config_dict)
-    answer = await h.city.call("POST", "/api/v1/requests", incident(start=start))
+async def test_a_start_outside_the_calendar_is_400(harness: Harness, start: str) -> None:
+    answer = await harness.city.call("POST", "/api/v1/requests", incident(start=start))
     assert (answer.status, answer.problem_names) == (400, ["start"])
 
 
-async def test_a_long_unknown_field_name_is_cut_in_the_answer(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any]
-) -> None:
-    h = await harness_factory(config_dict)
-    answer = await h.city.call("POST", "/api/v1/requests", incident(**{"k" * 5000: 1}))
+async def test_a_long_unknown_field_name_is_cut_in_the_answer(harness: Harness) -> None:
+    answer = await harness.city.call("POST", "/api/v1/requests", incident(**{"k" * 5000: 1}))
     assert answer.status == 400
     (name,) = answer.problem_names
     assert len(name) <= 100
@@ -162,11 +149,10 @@ async def test_a_long_unknown_field_name_is_cut_in_the_answer(
     [b"Bearer \xff\xfe", b"Bearer " + OWNER_TOKEN.encode() + b"\xc3\xa9", b"Bearer \xe2\x80\xae"],
 )
 async def test_a_bearer_that_is_not_ascii_is_a_wrong_token(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any], authorization: bytes
+    harness: Harness, authorization: bytes
 ) -> None:
-    h = await harness_factory(config_dict)
     # aiohttp's client refuses such headers, so the request is written by hand.
-    reader, writer = await asyncio.open_connection("127.0.0.1", h.bound.owner[1])
+    reader, writer = await asyncio.open_connection("127.0.0.1", harness.bound.owner[1])
     writer.write(
         b"GET /api/v1/info HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: "
         + authorization
@@ -190,31 +176,24 @@ async def test_a_bearer_that_is_not_ascii_is_a_wrong_token(
     ],
 )
 async def test_audit_paging_takes_only_ascii_digits(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any], query: str, name: str
+    harness: Harness, query: str, name: str
 ) -> None:
-    h = await harness_factory(config_dict)
-    answer = await h.owner.call("GET", f"/api/v1/audit?{query}")
+    answer = await harness.owner.call("GET", f"/api/v1/audit?{query}")
     assert (answer.status, answer.problem_names) == (400, [name])
 
 
-async def test_audit_limit_zero_is_an_empty_page(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any]
-) -> None:
-    h = await harness_factory(config_dict)
-    answer = await h.owner.call("GET", "/api/v1/audit?limit=0")
+async def test_audit_limit_zero_is_an_empty_page(harness: Harness) -> None:
+    answer = await harness.owner.call("GET", "/api/v1/audit?limit=0")
     assert (answer.status, answer.body) == (200, {"records": []})
 
 
 @pytest.mark.parametrize(
     "until", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "2026-01-01T00:00:00"]
 )
-async def test_pause_until_outside_the_calendar_is_400(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any], until: str
-) -> None:
-    h = await harness_factory(config_dict)
-    answer = await h.owner.call("POST", "/api/v1/pause", {"until": until})
+async def test_pause_until_outside_the_calendar_is_400(harness: Harness, until: str) -> None:
+    answer = await harness.owner.call("POST", "/api/v1/pause", {"until": until})
     assert (answer.status, answer.problem_names) == (400, ["until"])
-    assert (await h.owner.call("GET", "/api/v1/state")).body["paused"] is False
+    assert (await harness.owner.call("GET", "/api/v1/state")).body["paused"] is False
 
 
 @pytest.mark.parametrize(
@@ -228,11 +207,10 @@ async def test_pause_until_outside_the_calendar_is_400(
     ],
 )
 async def test_owner_bodies_refuse_duplicate_keys_and_huge_numbers(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any], path: str, raw: bytes, name: str
+    harness: Harness, path: str, raw: bytes, name: str
 ) -> None:
-    h = await harness_factory(config_dict)
     method = "PUT" if path.endswith("policy") else "POST"
-    answer = await h.owner.call(method, path, raw=raw)
+    answer = await harness.owner.call(method, path, raw=raw)
     assert (answer.status, answer.problem_names) == (400, [name])
     assert "Exceeds the limit" not in str(answer.body)
 

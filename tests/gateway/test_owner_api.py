@@ -38,12 +38,9 @@ def push_body(config: dict[str, Any], **camera: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("method", "path"), OWNER_ROUTES)
-async def test_every_owner_route_needs_the_token(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any], method: str, path: str
-) -> None:
-    h = await harness_factory(config_dict)
+async def test_every_owner_route_needs_the_token(harness: Harness, method: str, path: str) -> None:
     for headers in ({"Authorization": ""}, {"Authorization": "Bearer not-the-token-00000000"}):
-        answer = await h.owner.call(method, path, headers=headers, check=False)
+        answer = await harness.owner.call(method, path, headers=headers, check=False)
         assert answer.status == 401
         assert answer.body["status"] == 401
 
@@ -52,21 +49,17 @@ async def test_every_owner_route_needs_the_token(
     ("method", "path"), [r for r in OWNER_ROUTES if r[1] != "/api/v1/openapi.json"]
 )
 async def test_the_owner_api_is_not_on_the_public_listener(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any], method: str, path: str
+    harness: Harness, method: str, path: str
 ) -> None:
-    h = await harness_factory(config_dict)
-    answer = await h.city.call(
+    answer = await harness.city.call(
         method, path, headers={"Authorization": f"Bearer {OWNER_TOKEN}"}, sign=False, check=False
     )
     assert answer.status in (401, 404, 405)
     assert "gateway_id" not in str(answer.body)
 
 
-async def test_owner_openapi_lists_the_owner_routes(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any]
-) -> None:
-    h = await harness_factory(config_dict)
-    doc = (await h.owner.call("GET", "/api/v1/openapi.json")).body
+async def test_owner_openapi_lists_the_owner_routes(harness: Harness) -> None:
+    doc = (await harness.owner.call("GET", "/api/v1/openapi.json")).body
     assert {p for _, p in OWNER_ROUTES} - {
         "/api/v1/requests/req_x/approve",
         "/api/v1/requests/req_x/deny",
@@ -106,16 +99,12 @@ async def test_policy_push_replaces_cameras_and_never_echoes_sources(
     ],
 )
 async def test_bad_policy_pushes_name_each_field_and_change_nothing(
-    harness_factory: HarnessFactory,
-    config_dict: dict[str, Any],
-    body: dict[str, Any],
-    names: list[str],
+    harness: Harness, body: dict[str, Any], names: list[str]
 ) -> None:
-    h = await harness_factory(config_dict)
-    answer = await h.owner.call("PUT", "/api/v1/policy", body)
+    answer = await harness.owner.call("PUT", "/api/v1/policy", body)
     assert answer.status == 400
     assert answer.problem_names == names
-    state = (await h.owner.call("GET", "/api/v1/state")).body
+    state = (await harness.owner.call("GET", "/api/v1/state")).body
     assert [c["id"] for c in state["cameras"]] == ["front_door"]
 
 
@@ -366,11 +355,8 @@ async def test_events_after_a_cursor_are_replayed_over_http_and_the_websocket(
         assert live["seq"] == later["seq"] + 1, "live events follow the replay, none missed"
 
 
-async def test_a_cursor_of_another_run_answers_gap(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any]
-) -> None:
-    h = await harness_factory(config_dict)
-    answer = (await h.owner.call("GET", "/api/v1/events?after=3&stream=evs_anotherrun")).body
+async def test_a_cursor_of_another_run_answers_gap(harness: Harness) -> None:
+    answer = (await harness.owner.call("GET", "/api/v1/events?after=3&stream=evs_anotherrun")).body
     assert answer["gap"] is True
     assert answer["stream"] != "evs_anotherrun"
 
@@ -393,10 +379,9 @@ async def test_a_cursor_of_another_run_answers_gap(
     ],
 )
 async def test_a_bad_events_cursor_is_a_400_naming_the_field(
-    harness_factory: HarnessFactory, config_dict: dict[str, Any], query: str, name: str
+    harness: Harness, query: str, name: str
 ) -> None:
-    h = await harness_factory(config_dict)
-    answer = await h.owner.call("GET", f"/api/v1/events?{query}")
+    answer = await harness.owner.call("GET", f"/api/v1/events?{query}")
     assert answer.status == 400
     assert answer.problem_names == [name]
 
