@@ -29,6 +29,7 @@ class Camera:
     port: int = 0
     describe_status: int = 200
     requests: list[Request] = field(default_factory=list)
+    frames: int = 0  # interleaved packets the camera got (a door passes none up)
     playing: asyncio.Event = field(default_factory=asyncio.Event)
     asked: asyncio.Condition = field(default_factory=asyncio.Condition)
     writer: asyncio.StreamWriter | None = None
@@ -77,6 +78,8 @@ class Camera:
             while data := await reader.read(65536):
                 parser.feed(data)
                 while (event := parser.next_event()) is not None:
+                    if isinstance(event, Frame):
+                        self.frames += 1
                     if not isinstance(event, Request):
                         continue
                     writer.write(self._answer(event).encode())
