@@ -20,6 +20,8 @@ from rtcc_gateway.signing import sign_request
 
 import custom_components.rtcc_share  # noqa: F401 - lets Home Assistant's test harness find it
 
+from .peers.gateway_proc import GatewayProcess, start_gateway
+
 OWNER_TOKEN = "test-owner-token-0123456789abcdef"
 
 
@@ -94,6 +96,27 @@ def write_config(tmp_path: Path) -> Callable[[Any], Path]:
         return path
 
     return write
+
+
+type ServeGateway = Callable[[], Awaitable[GatewayProcess]]
+
+
+@pytest.fixture
+async def serve_gateway(
+    socket_enabled: None, write_config: Callable[[Any], Path], config_dict: dict[str, Any]
+) -> AsyncIterator[ServeGateway]:
+    """Start `rtcc-gateway serve` on `config_dict` as it is at the call (a test may change it
+    first); whatever still runs when the test ends is stopped."""
+    started: list[GatewayProcess] = []
+
+    async def serve() -> GatewayProcess:
+        gw = await start_gateway(write_config(config_dict))
+        started.append(gw)
+        return gw
+
+    yield serve
+    for gw in started:
+        await gw.stop()
 
 
 class RecordingRestreamer:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..peers.gateway_proc import start_gateway
+from ..conftest import ServeGateway
 from ..peers.go2rtc import free_port
 from ..peers.process import run_console
 
@@ -18,10 +17,7 @@ async def city(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 async def test_keygen_request_status_cancel_against_the_gateway(
-    socket_enabled: None,
-    write_config: Callable[[Any], Path],
-    config_dict: dict[str, Any],
-    tmp_path: Path,
+    serve_gateway: ServeGateway, config_dict: dict[str, Any], tmp_path: Path
 ) -> None:
     key = tmp_path / "city.pem"
     keygen = await city("keygen", "--out", str(key))
@@ -33,7 +29,7 @@ async def test_keygen_request_status_cancel_against_the_gateway(
         {"id": "jpd", "name": "Jackson Police Department", "public_key": keygen.stdout.strip()}
     ]
     config_dict["cameras"][0].update(consent=True, approval="auto")
-    gw = await start_gateway(write_config(config_dict))
+    gw = await serve_gateway()
     common = ["--gateway", gateway_url, "--key", str(key), "--key-id", "jpd"]
     try:
         asked = await city(

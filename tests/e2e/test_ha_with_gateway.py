@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from homeassistant import config_entries
@@ -15,8 +13,7 @@ from homeassistant.data_entry_flow import FlowResultType
 
 from custom_components.rtcc_share.const import DOMAIN
 
-from ..conftest import OWNER_TOKEN
-from ..peers.gateway_proc import start_gateway
+from ..conftest import OWNER_TOKEN, ServeGateway
 
 
 @pytest.fixture(autouse=True)
@@ -25,13 +22,9 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 
 
 async def test_flow_and_setup_against_the_console_script(
-    hass: HomeAssistant,
-    socket_enabled: None,
-    write_config: Callable[[Any], Path],
-    config_dict: dict[str, Any],
-    tmp_path: Path,
+    hass: HomeAssistant, serve_gateway: ServeGateway, tmp_path: Path
 ) -> None:
-    gw = await start_gateway(write_config(config_dict))
+    gw = await serve_gateway()
     try:
         result = await hass.config_entries.flow.async_init(
             DOMAIN, context={"source": config_entries.SOURCE_USER}

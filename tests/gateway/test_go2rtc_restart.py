@@ -10,8 +10,7 @@ from typing import Any
 import aiohttp
 from rtcc_gateway.restreamer.go2rtc import Go2rtcRestreamer
 
-from ..conftest import CAMERA_SOURCE, Clock
-from ..peers.gateway_proc import start_gateway
+from ..conftest import CAMERA_SOURCE, Clock, ServeGateway
 from ..peers.go2rtc import go2rtc_binary
 from ..peers.process import children
 from .conftest import HarnessFactory, incident, sharing_config
@@ -70,10 +69,10 @@ def _any_alive(pids: set[int]) -> bool:
 
 
 async def test_go2rtc_dies_with_a_killed_gateway(
-    socket_enabled: None, write_config: Any, config_dict: dict[str, Any]
+    serve_gateway: ServeGateway, config_dict: dict[str, Any]
 ) -> None:
     config_dict.update(restreamer="go2rtc", go2rtc_bin=str(go2rtc_binary()))
-    gw = await start_gateway(write_config(config_dict))
+    gw = await serve_gateway()
     children_of_gateway = children(gw.proc.pid)
     assert children_of_gateway, "the gateway started its go2rtc"
     assert await gw.stop(signal.SIGKILL) == -signal.SIGKILL

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
-from ..peers.gateway_proc import start_gateway
+from ..conftest import ServeGateway
 
 MARKER = b"SECRET-LOOKING-INPUT"
 MALFORMED = [
@@ -38,9 +35,9 @@ async def _send(port: int, raw: bytes) -> bytes:
 
 
 async def test_malformed_requests_get_short_answers_and_one_log_line(
-    socket_enabled: None, write_config: Callable[[Any], Path], config_dict: dict[str, Any]
+    serve_gateway: ServeGateway,
 ) -> None:
-    gw = await start_gateway(write_config(config_dict))
+    gw = await serve_gateway()
     try:
         for port in (gw.public_port, gw.owner_port):
             for i in range(200):

@@ -11,8 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from ..conftest import OWNER_TOKEN
-from ..peers.gateway_proc import start_gateway
+from ..conftest import OWNER_TOKEN, ServeGateway
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -58,12 +57,9 @@ async def test_serve_with_a_bad_file_starts_nothing(
 
 
 async def test_serve_answers_health_and_guards_the_owner_api(
-    socket_enabled: None,
-    write_config: Callable[[Any], Path],
-    config_dict: dict[str, Any],
-    tmp_path: Path,
+    serve_gateway: ServeGateway, tmp_path: Path
 ) -> None:
-    gw = await start_gateway(write_config(config_dict))
+    gw = await serve_gateway()
     public = f"http://127.0.0.1:{gw.public_port}"
     owner = f"http://127.0.0.1:{gw.owner_port}"
     try:
@@ -102,27 +98,17 @@ async def test_serve_answers_health_and_guards_the_owner_api(
     assert "campass" not in log
 
 
-async def test_gateway_id_survives_a_restart(
-    socket_enabled: None,
-    write_config: Callable[[Any], Path],
-    config_dict: dict[str, Any],
-    tmp_path: Path,
-) -> None:
-    path = write_config(config_dict)
-    first = await start_gateway(path)
+async def test_gateway_id_survives_a_restart(serve_gateway: ServeGateway, tmp_path: Path) -> None:
+    first = await serve_gateway()
     assert await first.stop() == 0
     kept = (tmp_path / "data" / "gateway_id").read_text()
-    second = await start_gateway(path)
+    second = await serve_gateway()
     assert await second.stop() == 0
     assert (tmp_path / "data" / "gateway_id").read_text() == kept
 
 
-async def test_rtsp_door_answers_unknown_tokens_with_404(
-    socket_enabled: None,
-    write_config: Callable[[Any], Path],
-    config_dict: dict[str, Any],
-) -> None:
-    gw = await start_gateway(write_config(config_dict))
+async def test_rtsp_door_answers_unknown_tokens_with_404(serve_gateway: ServeGateway) -> None:
+    gw = await serve_gateway()
     try:
         with socket.create_connection(("127.0.0.1", gw.rtsp_port), timeout=5) as sock:
             sock.sendall(b"DESCRIBE rtsp://127.0.0.1/unknowntoken RTSP/1.0\r\nCSeq: 3\r\n\r\n")
