@@ -67,7 +67,6 @@ def test_a_new_request_answers_201_or_202_with_its_location_and_the_checks_in_or
     for decided in ("201", "202"):
         assert "Location" in responses[decided]["headers"]
     assert f"{limits.CITY_MAX_BODY // 1024} KiB" in responses["413"]["description"]
-    assert "waiting" not in responses["429"]["description"]  # its own words, not the default
     assert "50 per agency, 500 in all" in responses["429"]["description"]
 
 
