@@ -34,6 +34,11 @@ def request(method: str, uri: str, **headers: str) -> Request:
     return Request(method, uri, tuple(own))
 
 
+def tcp_setup(uri: str, **headers: str) -> Request:
+    """A SETUP asking for the one transport the door takes (interleaved TCP)."""
+    return request("SETUP", uri, Transport=TCP, **headers)
+
+
 def described(*controls: str) -> Viewing:
     viewing = Viewing(session_id="door-session")
     viewing.described(TOKEN, controls or ("track0",))
@@ -175,14 +180,10 @@ def test_describe_then_setup_then_play() -> None:
         TOKEN, "rtsp://h:1"
     )
     viewing.described(TOKEN, ("track0", "track1"))
-    assert decide(viewing, request("SETUP", f"rtsp://h:1/{TOKEN}/track1", Transport=TCP)) == (
-        Setup(TOKEN, 1, (0, 1))
-    )
+    assert decide(viewing, tcp_setup(f"rtsp://h:1/{TOKEN}/track1")) == Setup(TOKEN, 1, (0, 1))
     viewing.set_up(1, (0, 1))
-    assert decide(
-        viewing,
-        request("SETUP", f"rtsp://h:1/{TOKEN}/track0", Transport=TCP, Session="s1"),
-    ) == Setup(TOKEN, 0, (2, 3))
+    second = tcp_setup(f"rtsp://h:1/{TOKEN}/track0", Session="s1")
+    assert decide(viewing, second) == Setup(TOKEN, 0, (2, 3))
     viewing.set_up(0, (2, 3))
     assert decide(viewing, request("PLAY", f"rtsp://h:1/{TOKEN}/", Session="s1")) == Play(
         TOKEN, "rtsp://h:1"
@@ -209,51 +210,16 @@ NOT_PUBLISHED = 404
     ("viewing", "req", "status", "why"),
     [
         # Issue 9, attack 1: the audio track set up before any DESCRIBE on the connection.
-        (
-            Viewing("s"),
-            request("SETUP", f"rtsp://h/{TOKEN}/stream=1", Transport=TCP),
-            404,
-            "DESCRIBE",
-        ),
-        (
-            Viewing("s"),
-            request("SETUP", f"rtsp://h/{TOKEN}/track0", Transport=TCP),
-            404,
-            "DESCRIBE",
-        ),
+        (Viewing("s"), tcp_setup(f"rtsp://h/{TOKEN}/stream=1"), 404, "DESCRIBE"),
+        (Viewing("s"), tcp_setup(f"rtsp://h/{TOKEN}/track0"), 404, "DESCRIBE"),
         # ... and after one, by the camera's numbering or go2rtc's, or with a query on.
-        (
-            described(),
-            request("SETUP", f"rtsp://h/{TOKEN}/stream=1", Transport=TCP),
-            404,
-            "published",
-        ),
-        (
-            described(),
-            request("SETUP", f"rtsp://h/{TOKEN}/trackID=1", Transport=TCP),
-            404,
-            "published",
-        ),
-        (
-            described(),
-            request("SETUP", f"rtsp://h/{TOKEN}/track1", Transport=TCP),
-            404,
-            "published",
-        ),
-        (described(), request("SETUP", f"/{TOKEN}/stream=1?x=1", Transport=TCP), 400, "query"),
-        (
-            described(),
-            request("SETUP", f"rtsp://h/{TOKEN}/track0/x", Transport=TCP),
-            404,
-            "published",
-        ),
-        (described(), request("SETUP", f"rtsp://h/{TOKEN}", Transport=TCP), 404, "published"),
-        (
-            described(),
-            request("SETUP", "rtsp://h/other/track0", Transport=TCP),
-            404,
-            "another share",
-        ),
+        (described(), tcp_setup(f"rtsp://h/{TOKEN}/stream=1"), 404, "published"),
+        (described(), tcp_setup(f"rtsp://h/{TOKEN}/trackID=1"), 404, "published"),
+        (described(), tcp_setup(f"rtsp://h/{TOKEN}/track1"), 404, "published"),
+        (described(), tcp_setup(f"/{TOKEN}/stream=1?x=1"), 400, "query"),
+        (described(), tcp_setup(f"rtsp://h/{TOKEN}/track0/x"), 404, "published"),
+        (described(), tcp_setup(f"rtsp://h/{TOKEN}"), 404, "published"),
+        (described(), tcp_setup("rtsp://h/other/track0"), 404, "another share"),
         # Issue 9, attack 2: UDP past the 461 check.
         (
             described(),
@@ -266,13 +232,8 @@ NOT_PUBLISHED = 404
             "RTP/AVP/TCP",
         ),
         (described(), request("SETUP", f"rtsp://h/{TOKEN}/track0"), 461, "exactly one"),
-        (set_up(), request("SETUP", f"rtsp://h/{TOKEN}/track0", Transport=TCP), 455, "already"),
-        (
-            described(),
-            request("SETUP", f"rtsp://h/{TOKEN}/track0", Transport=TCP, Session="x"),
-            454,
-            "set up",
-        ),
+        (set_up(), tcp_setup(f"rtsp://h/{TOKEN}/track0"), 455, "already"),
+        (described(), tcp_setup(f"rtsp://h/{TOKEN}/track0", Session="x"), 454, "set up"),
         # Issue 9, attack 4: a path the camera would normalise.
         (Viewing("s"), request("DESCRIBE", f"rtsp://h/{TOKEN}/../201"), 400, "dot segment"),
         (Viewing("s"), request("DESCRIBE", f"rtsp://h/{TOKEN}/%2e%2e/201"), 400, "percent"),
@@ -325,14 +286,14 @@ def test_while_playing_nothing_new_is_set_up_or_described() -> None:
     viewing = set_up()
     viewing.playing = True
     for req in (
-        request("SETUP", f"rtsp://h/{TOKEN}/track0", Transport=TCP, Session="door-session"),
+        tcp_setup(f"rtsp://h/{TOKEN}/track0", Session="door-session"),
         request("DESCRIBE", f"rtsp://h/{TOKEN}"),
     ):
         with pytest.raises(RefusedError) as refused:
             decide(viewing, req)
         assert refused.value.status == 455
     with pytest.raises(RefusedError) as refused:
-        decide(viewing, request("SETUP", f"rtsp://h/{TOKEN}/track1", Transport=TCP))
+        decide(viewing, tcp_setup(f"rtsp://h/{TOKEN}/track1"))
     assert refused.value.status == 404
 
 
