@@ -9,9 +9,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from rtcc_gateway.signing import sign_request
-
-from ..conftest import AGENCY_KEY, Clock, GatewayFactory, RecordingRestreamer
+from ..conftest import Clock, GatewayFactory, RecordingRestreamer, jpd_request_headers
 from .conftest import Answer, Harness, HarnessFactory, incident, sharing_config
 
 
@@ -84,13 +82,7 @@ async def test_a_replayed_request_is_refused_after_a_restart(
     config = sharing_config(config_dict, approval="auto")
     first = await harness_factory(config)
     body = b'{"incident_id": "A-1", "offense": "theft", "reason": "r", "location": {"lat": 32.2988, "lon": -90.1848}}'
-    headers = sign_request(
-        method="POST",
-        url="http://127.0.0.1:8443/api/v1/requests",
-        body=body,
-        key_id="jpd",
-        private_key=AGENCY_KEY,
-    )
+    headers = jpd_request_headers(body)
     ok = await first.city.call("POST", "/api/v1/requests", raw=body, sign=False, headers=headers)
     assert ok.status == 201
     await first.gateway.stop()
