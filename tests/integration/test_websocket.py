@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from homeassistant.components.frontend import DATA_PANELS
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
@@ -23,6 +24,12 @@ Client = Any
 
 async def _client(hass: HomeAssistant, hass_ws_client: WebSocketGenerator) -> Client:
     return await hass_ws_client(hass)
+
+
+@pytest.fixture
+async def ws(hass: HomeAssistant, loaded: Loaded, hass_ws_client: WebSocketGenerator) -> Client:
+    """The panel's websocket, as the owner, to Home Assistant with the gateway loaded."""
+    return await _client(hass, hass_ws_client)
 
 
 async def _ok(ws: Client, **message: Any) -> Any:
@@ -75,11 +82,8 @@ async def _next_snapshot(ws: Client, until: Callable[[dict[str, Any]], bool]) ->
             return gateway
 
 
-async def test_state_shows_cameras_with_consent_and_status(
-    hass: HomeAssistant, loaded: Loaded, hass_ws_client: WebSocketGenerator
-) -> None:
+async def test_state_shows_cameras_with_consent_and_status(loaded: Loaded, ws: Client) -> None:
     entry, gw, _ = loaded
-    ws = await _client(hass, hass_ws_client)
     gateway = _gateway(await _ok(ws, type="rtcc_share/state"))
     assert gateway["entry_id"] == entry.entry_id
     assert gateway["gateway_id"] == gw.gateway_id
@@ -97,10 +101,9 @@ async def test_state_shows_cameras_with_consent_and_status(
 
 
 async def test_set_consent_then_a_request_is_shown_and_approved_per_camera(
-    hass: HomeAssistant, loaded: Loaded, hass_ws_client: WebSocketGenerator, city: CityCall
+    loaded: Loaded, city: CityCall, ws: Client
 ) -> None:
     entry, gw, _ = loaded
-    ws = await _client(hass, hass_ws_client)
     await _consent_through_the_panel(ws, entry)
     assert entry.runtime_data.coordinator.controls.camera_settings(_front_id(entry)).consent
 
@@ -129,11 +132,8 @@ async def test_set_consent_then_a_request_is_shown_and_approved_per_camera(
     assert [s["camera_id"] for s in gw.owner_state()["shares"]] == [_front_id(entry)]
 
 
-async def test_deny_and_unknown_request(
-    hass: HomeAssistant, loaded: Loaded, hass_ws_client: WebSocketGenerator, city: CityCall
-) -> None:
+async def test_deny_and_unknown_request(loaded: Loaded, city: CityCall, ws: Client) -> None:
     entry, gw, _ = loaded
-    ws = await _client(hass, hass_ws_client)
     await _consent_through_the_panel(ws, entry)
     _, body = await city()
     await _ok(ws, type="rtcc_share/deny", entry_id=entry.entry_id, request_id=body["request_id"])
@@ -148,10 +148,9 @@ async def test_deny_and_unknown_request(
 
 
 async def test_subscription_pushes_on_every_change_and_revoke_ends_the_share(
-    hass: HomeAssistant, loaded: Loaded, hass_ws_client: WebSocketGenerator, city: CityCall
+    hass: HomeAssistant, loaded: Loaded, city: CityCall, ws: Client
 ) -> None:
     entry, gw, _ = loaded
-    ws = await _client(hass, hass_ws_client)
     await ws.send_json_auto_id({"type": "rtcc_share/subscribe"})
     answer = await ws.receive_json()
     assert answer["success"], answer
@@ -186,11 +185,8 @@ async def test_subscription_pushes_on_every_change_and_revoke_ends_the_share(
     await ws.send_json_auto_id({"type": "unsubscribe_events", "subscription": answer["id"]})
 
 
-async def test_pause_resume_and_audit_export(
-    hass: HomeAssistant, loaded: Loaded, hass_ws_client: WebSocketGenerator
-) -> None:
+async def test_pause_resume_and_audit_export(loaded: Loaded, ws: Client) -> None:
     entry, gw, _ = loaded
-    ws = await _client(hass, hass_ws_client)
     await _ok(ws, type="rtcc_share/pause", entry_id=entry.entry_id, minutes=30)
     gateway = _gateway(await _ok(ws, type="rtcc_share/state"))
     assert gateway["paused"] is True
@@ -206,11 +202,8 @@ async def test_pause_resume_and_audit_export(
     assert len(kinds) == _gateway(await _ok(ws, type="rtcc_share/state"))["audit"]["count"]
 
 
-async def test_bad_input_gets_a_clear_error(
-    hass: HomeAssistant, loaded: Loaded, hass_ws_client: WebSocketGenerator
-) -> None:
+async def test_bad_input_gets_a_clear_error(loaded: Loaded, ws: Client) -> None:
     entry, _, _ = loaded
-    ws = await _client(hass, hass_ws_client)
     error = await _error(ws, type="rtcc_share/resume", entry_id="nope")
     assert error["code"] == "not_found"
     assert "nope" in error["message"]
@@ -237,11 +230,8 @@ async def test_bad_input_gets_a_clear_error(
     assert error["code"] == "invalid_format"
 
 
-async def test_a_gateway_away_is_said_not_hidden(
-    hass: HomeAssistant, loaded: Loaded, hass_ws_client: WebSocketGenerator
-) -> None:
+async def test_a_gateway_away_is_said_not_hidden(loaded: Loaded, ws: Client) -> None:
     entry, gw, _ = loaded
-    ws = await _client(hass, hass_ws_client)
     await gw.stop()
     coordinator = entry.runtime_data.coordinator
     await wait_for(lambda: not coordinator.connected)
@@ -286,10 +276,9 @@ async def test_the_panel_is_served_and_removed_with_the_last_entry(
 
 
 async def test_the_subscription_follows_entries_that_unload(
-    hass: HomeAssistant, loaded: Loaded, hass_ws_client: WebSocketGenerator
+    hass: HomeAssistant, loaded: Loaded, ws: Client
 ) -> None:
     entry, _, _ = loaded
-    ws = await _client(hass, hass_ws_client)
     await ws.send_json_auto_id({"type": "rtcc_share/subscribe"})
     assert (await ws.receive_json())["success"]
     assert (await ws.receive_json())["event"]["gateways"]
