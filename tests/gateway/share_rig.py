@@ -152,16 +152,7 @@ async def share_rig(data_dir: Path, state: OwnerState | None = None) -> AsyncIte
         restreamer = RecordingRestreamer()
         policy = PolicyInForce(state or owner())
         clock = SetClock()
-        parts = ShareParts(
-            book=ShareBook(),
-            policy=policy,
-            store=store,
-            audit=audit,
-            events=events,
-            restreamer=restreamer,
-            guard=guard,
-            clock=clock,
-        )
+        parts = ShareParts(ShareBook(), policy, store, audit, events, restreamer, guard, clock)
         yield Rig(parts, store, restreamer, clock, events.subscribe())
     finally:
         await store.close()

@@ -15,7 +15,7 @@ from rtcc_gateway.door.rtsp.messages import Frame
 from rtcc_gateway.door.rtsp.reports import Reports
 from rtcc_gateway.restreamer.base import upstream_from_url
 
-from ..peers.rtsp_client import RtspConnection
+from ..peers.rtsp_client import RtspAnswer, RtspConnection
 from .rtsp_camera import Camera, camera
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
@@ -56,6 +56,14 @@ class Door:
     async def connect(self) -> RtspConnection:
         return await RtspConnection.open(self.url)
 
+    async def ask(self, method: str, path: str, **headers: str) -> RtspAnswer:
+        """One request on a connection of its own."""
+        viewer = await self.connect()
+        try:
+            return await viewer.ask(method, f"{self.url}/{path}", 20, **headers)
+        finally:
+            viewer.close()
+
 
 @pytest.fixture
 async def cam() -> AsyncIterator[Camera]:
@@ -74,11 +82,7 @@ async def door(cam: Camera) -> AsyncIterator[Door]:
 
 
 async def test_options_is_the_doors_own_answer_with_the_cseq_echoed(door: Door) -> None:
-    viewer = await door.connect()
-    try:
-        answer = await viewer.ask("OPTIONS", f"{door.url}/{TOKEN}")
-    finally:
-        viewer.close()
+    answer = await door.ask("OPTIONS", TOKEN)
     assert answer.status == 200
     assert (answer.header("CSeq"), answer.header("Server")) == ("1", SERVER_NAME)
     assert "PLAY" in (answer.header("Public") or "")
@@ -86,11 +90,7 @@ async def test_options_is_the_doors_own_answer_with_the_cseq_echoed(door: Door) 
 
 
 async def test_a_token_admit_refuses_is_404_saying_no_live_share(door: Door) -> None:
-    viewer = await door.connect()
-    try:
-        answer = await viewer.ask("DESCRIBE", f"{door.url}/tok_guess", Accept="application/sdp")
-    finally:
-        viewer.close()
+    answer = await door.ask("DESCRIBE", "tok_guess", Accept="application/sdp")
     assert answer.status == 404
     assert NO_SHARE in answer.body.decode()
     assert door.asked == ["tok_guess"]
@@ -99,11 +99,7 @@ async def test_a_token_admit_refuses_is_404_saying_no_live_share(door: Door) -> 
 async def test_describe_serves_the_doors_description_and_none_of_the_cameras_headers(
     door: Door, cam: Camera
 ) -> None:
-    viewer = await door.connect()
-    try:
-        answer = await viewer.ask("DESCRIBE", f"{door.url}/{TOKEN}", Accept="application/sdp")
-    finally:
-        viewer.close()
+    answer = await door.ask("DESCRIBE", TOKEN, Accept="application/sdp")
     assert answer.status == 200
     assert answer.header("Content-Base") == f"{door.url}/{TOKEN}/"
     sdp = answer.body.decode()
@@ -134,11 +130,7 @@ async def test_a_camera_that_refuses_is_a_503_and_a_record_naming_why(door: Door
 async def test_a_camera_that_does_not_answer_is_a_503_and_unreachable(door: Door) -> None:
     async with camera() as gone:
         door.upstream_url = gone.url
-    viewer = await door.connect()  # the camera's port is closed now
-    try:
-        answer = await viewer.ask("DESCRIBE", f"{door.url}/{TOKEN}", Accept="application/sdp")
-    finally:
-        viewer.close()
+    answer = await door.ask("DESCRIBE", TOKEN, Accept="application/sdp")  # its port is closed
     assert answer.status == 503
     assert [d["cause"] for _, d in door.records] == ["camera_unreachable"]
 
