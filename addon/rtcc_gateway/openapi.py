@@ -24,7 +24,9 @@ from rtcc_gateway.openapi_parts import (
     PROBLEM,
     STORAGE_503,
     json_response,
+    path_id,
     problem_response,
+    query,
 )
 
 __all__ = ["city_document", "owner_document"]
@@ -47,9 +49,7 @@ def owner_document() -> dict[str, Any]:
     camera_ids_body = optional_body(
         {"camera_ids": {"type": "array", "minItems": 1, "maxItems": 100, "items": camera_id}}
     )
-    request_id = [
-        {"name": "request_id", "in": "path", "required": True, "schema": {"type": "string"}}
-    ]
+    request_id = [path_id("request_id")]
 
     def op(summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
         return {
@@ -118,14 +118,7 @@ def owner_document() -> dict[str, Any]:
                         "200": json_response("Done.", "Revoked"),
                         "404": problem_response("No such share."),
                     },
-                    parameters=[
-                        {
-                            "name": "share_id",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "string"},
-                        }
-                    ],
+                    parameters=[path_id("share_id")],
                 )
             },
             "/api/v1/revoke": {
@@ -148,16 +141,10 @@ def owner_document() -> dict[str, Any]:
                     "Audit records after a sequence number",
                     {"200": json_response("Records.", "AuditPage")},
                     parameters=[
-                        {
-                            "name": "after",
-                            "in": "query",
-                            "schema": {"type": "integer", "minimum": 0},
-                        },
-                        {
-                            "name": "limit",
-                            "in": "query",
-                            "schema": {"type": "integer", "minimum": 0, "maximum": MAX_AUDIT_PAGE},
-                        },
+                        query("after", {"type": "integer", "minimum": 0}),
+                        query(
+                            "limit", {"type": "integer", "minimum": 0, "maximum": MAX_AUDIT_PAGE}
+                        ),
                     ],
                 )
             },
@@ -166,11 +153,7 @@ def owner_document() -> dict[str, Any]:
                     "Verify the whole hash chain (optionally that it holds a head)",
                     {"200": json_response("Result.", "Verify")},
                     parameters=[
-                        {
-                            "name": "head",
-                            "in": "query",
-                            "schema": {"type": "string", "pattern": "^[0-9]+:[0-9a-f]{64}$"},
-                        }
+                        query("head", {"type": "string", "pattern": "^[0-9]+:[0-9a-f]{64}$"})
                     ],
                 )
             },

@@ -16,7 +16,9 @@ from rtcc_gateway.openapi_parts import (
     TEXT_RULE,
     TIME,
     json_response,
+    path_id,
     problem_response,
+    query,
 )
 from rtcc_gateway.validators import INCIDENT_ID_PATTERN, MAX_CAMERA_IDS, MAX_ID_CHARS
 
@@ -28,19 +30,13 @@ def city_document(base_url: str) -> dict[str, Any]:
             "summary": "The request as it stands (only for the agency that made it)",
             "security": [{"httpSignature": []}],
             "parameters": [
-                {
-                    "name": "request_id",
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "string"},
-                },
-                {
-                    "name": "wait",
-                    "in": "query",
-                    "required": False,
-                    "description": "Long-poll up to this many seconds while pending.",
-                    "schema": {"type": "integer", "minimum": 1, "maximum": limits.MAX_WAIT_S},
-                },
+                path_id("request_id"),
+                query(
+                    "wait",
+                    {"type": "integer", "minimum": 1, "maximum": limits.MAX_WAIT_S},
+                    required=False,
+                    description="Long-poll up to this many seconds while pending.",
+                ),
             ],
             "responses": {
                 "200": json_response("The request.", "RequestView"),
@@ -54,9 +50,7 @@ def city_document(base_url: str) -> dict[str, Any]:
         "delete": {
             "summary": "End the request early: every share of it is cut now (idempotent)",
             "security": [{"httpSignature": []}],
-            "parameters": [
-                {"name": "request_id", "in": "path", "required": True, "schema": {"type": "string"}}
-            ],
+            "parameters": [path_id("request_id")],
             "responses": {
                 "204": {"description": "Ended (also when repeated)."},
                 "404": problem_response(

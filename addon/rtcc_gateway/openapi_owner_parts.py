@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from rtcc_gateway.openapi_parts import TIME
+from rtcc_gateway.openapi_parts import TIME, query
 
 VIEWER_NOW: Final[dict[str, Any]] = {
     "type": "object",
@@ -63,18 +63,16 @@ EVENT_REPLAY: Final[dict[str, Any]] = {
 }
 
 EVENTS_PARAMETERS: Final[list[dict[str, Any]]] = [
-    {
-        "name": "after",
-        "in": "query",
-        "description": "Replay the held events numbered above this (ASCII digits).",
-        "schema": {"type": "integer", "minimum": 0},
-    },
-    {
-        "name": "stream",
-        "in": "query",
-        "description": "The run the cursor belongs to (from a `replay` answer); needs `after`.",
-        "schema": {"type": "string", "pattern": "^evs_[A-Za-z0-9_-]{1,32}$"},
-    },
+    query(
+        "after",
+        {"type": "integer", "minimum": 0},
+        description="Replay the held events numbered above this (ASCII digits).",
+    ),
+    query(
+        "stream",
+        {"type": "string", "pattern": "^evs_[A-Za-z0-9_-]{1,32}$"},
+        description="The run the cursor belongs to (from a `replay` answer); needs `after`.",
+    ),
 ]
 
 EVENTS_SUMMARY: Final = (

@@ -128,6 +128,16 @@ CAMERA: Final = {
 }
 
 
+def path_id(name: str) -> dict[str, Any]:
+    """The id a path names (`/…/{name}`): required, a string."""
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def query(name: str, schema: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """A query parameter with its schema (and e.g. `description`, `required`)."""
+    return {"name": name, "in": "query", **extra, "schema": schema}
+
+
 def problem_response(description: str) -> dict[str, Any]:
     """A response with a problem+json body (RFC 9457)."""
     return {
