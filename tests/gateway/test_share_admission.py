@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from rtcc_gateway.door.rtsp import Admission
-from rtcc_gateway.door.share_admission import ShareAdmission, connect_viewer
+from rtcc_gateway.door.share_admission import DoorCut, ShareAdmission, connect_viewer
 from rtcc_gateway.door.viewers import ViewerRegistry
 from rtcc_gateway.restreamer.base import upstream_from_url
 
@@ -35,6 +35,24 @@ async def test_a_viewer_is_registered_under_the_admitted_share() -> None:
     )
     await viewers.drain()
     assert [r["share_id"] for r in records] == ["shr_1"]
+
+
+async def test_a_cut_through_the_registry_closes_the_stream_and_says_the_end_was_the_doors() -> (
+    None
+):
+    async def record(_kind: str, _detail: dict[str, Any]) -> None:
+        pass
+
+    closed: list[str] = []
+    viewers = ViewerRegistry(record)
+    stream = DoorCut(lambda: closed.append("closed"))
+    assert connect_viewer(viewers, SHARE, remote="127.0.0.2", kind="rtsp", close=stream.cut)
+    assert not stream.by_door
+    stream.close()  # a close of the door's own (the viewer left) is no cut
+    assert (closed, stream.by_door) == (["closed"], False)
+    await viewers.cut("tok_1")
+    assert (closed, stream.by_door) == (["closed", "closed"], True)
+    await viewers.drain()
 
 
 def test_the_rtsp_admission_is_a_share_admission_with_its_upstream() -> None:

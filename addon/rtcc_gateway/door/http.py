@@ -31,7 +31,7 @@ from rtcc_gateway.door.http_target import (
     master_session,
     parse_target,
 )
-from rtcc_gateway.door.share_admission import ShareAdmission, connect_viewer
+from rtcc_gateway.door.share_admission import DoorCut, ShareAdmission, connect_viewer
 from rtcc_gateway.door.viewers import CAMERA_LOST, NO_MEDIA_S, Viewer, ViewerRegistry
 from rtcc_gateway.problems import problem
 from rtcc_gateway.restreamer.base import HttpUpstream
@@ -204,19 +204,13 @@ class HttpDoor:
                     request.transport.abort()
                 source.close()
 
-            cut = False
-
-            def cut_by_door() -> None:  # the share ended: the stream's end that follows is ours
-                nonlocal cut
-                cut = True
-                close()
-
+            stream = DoorCut(close)
             viewer = connect_viewer(
                 self._viewers,
                 admission,
                 remote=request.remote or "unknown",
                 kind="mp4",
-                close=cut_by_door,
+                close=stream.cut,
             )
             if viewer is None:
                 close()
@@ -228,8 +222,7 @@ class HttpDoor:
                 pass
             finally:
                 close()
-                # The stream's end after a cut is the door's own doing, not a lost camera.
-                end_reason = CAMERA_LOST if lost and not cut else None
+                end_reason = CAMERA_LOST if lost and not stream.by_door else None
                 if end_reason is not None:
                     _LOGGER.warning(
                         "camera %s lost while share %s played over MP4: the viewer was ended",

@@ -37,3 +37,21 @@ def connect_viewer(
         kind=kind,
         close=close,
     )
+
+
+class DoorCut:
+    """How a door ends one viewer's stream, and whether the end was the door's own cut.
+
+    The stream's end that follows a cut (the share ended) is the door's doing, not a lost camera.
+    """
+
+    __slots__ = ("by_door", "close")
+
+    def __init__(self, close: Callable[[], None]) -> None:
+        self.close = close
+        self.by_door = False
+
+    def cut(self) -> None:
+        """The share ended: close the stream, and remember that its end is ours."""
+        self.by_door = True
+        self.close()

@@ -41,7 +41,7 @@ from rtcc_gateway.door.rtsp.upstream import (
     diagnose,
     door_rtp_info,
 )
-from rtcc_gateway.door.share_admission import ShareAdmission, connect_viewer
+from rtcc_gateway.door.share_admission import DoorCut, ShareAdmission, connect_viewer
 from rtcc_gateway.door.viewers import NO_MEDIA_S, Viewer, ViewerRegistry
 from rtcc_gateway.restreamer.base import Upstream
 
@@ -280,17 +280,11 @@ class Connection:
             self.writer.transport.abort()
             upstream.close()
 
-        cut = False
-
-        def cut_by_door() -> None:  # the share ended: the upstream's end that follows is ours
-            nonlocal cut
-            cut = True
-            close()
-
+        stream = DoorCut(close)
         viewer: Viewer | None = None
         if self._viewers is not None:
             viewer = connect_viewer(
-                self._viewers, admission, remote=self.remote, kind="rtsp", close=cut_by_door
+                self._viewers, admission, remote=self.remote, kind="rtsp", close=stream.cut
             )
             if viewer is None:
                 close()
@@ -323,7 +317,7 @@ class Connection:
             await relay.run()
         finally:
             close()
-            end_reason = None if cut else relay.end_reason
+            end_reason = None if stream.by_door else relay.end_reason
             if end_reason is not None:
                 _LOGGER.warning(
                     "camera %s lost while share %s played (no media for %g s, or the upstream "
