@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import Any
 
 from homeassistant.components.sensor import SensorEntity
@@ -80,8 +81,9 @@ class GatewayListSensor(RtccShareEntity, SensorEntity):
     def _items(self) -> list[dict[str, Any]]:
         return list((self.coordinator.data or {}).get(self._list_key) or [])
 
+    @abstractmethod
     def _describe(self, item: dict[str, Any]) -> dict[str, Any]:
-        raise NotImplementedError
+        """One item as the owner sees it (each list says what matters in it)."""
 
     @property
     def native_value(self) -> int:
