@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -133,17 +132,6 @@ def _run_operation(  # noqa: PLR0917 - one call site, the fuzz's own arguments
 
         run()
     return report
-
-
-def wait_http(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        with contextlib.suppress(requests.RequestException):
-            requests.get(url, timeout=2)
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"nothing answers at {url}")
-        time.sleep(0.1)
 
 
 @contextlib.contextmanager
