@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from rtcc_gateway.door.share_admission import ShareAdmission
 from rtcc_gateway.door.viewers import Viewer, ViewerRegistry
 
 TOKEN = "tok_1"
@@ -28,15 +29,8 @@ class Connection:
 
 
 def connect(registry: ViewerRegistry, conn: Connection, token: str = TOKEN) -> Viewer | None:
-    return registry.connect(
-        token=token,
-        share_id="shr_1",
-        camera_id="front_door",
-        request_id="req_1",
-        remote="127.0.0.2",
-        kind="rtsp",
-        close=conn.close,
-    )
+    share = ShareAdmission(token, "shr_1", "req_1", "front_door", share_audio=False)
+    return registry.connect(share, remote="127.0.0.2", kind="rtsp", close=conn.close)
 
 
 async def test_a_viewer_is_counted_while_connected_and_recorded_both_ways() -> None:

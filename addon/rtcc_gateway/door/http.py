@@ -31,7 +31,7 @@ from rtcc_gateway.door.http_target import (
     master_session,
     parse_target,
 )
-from rtcc_gateway.door.share_admission import DoorCut, ShareAdmission, connect_viewer
+from rtcc_gateway.door.share_admission import DoorCut, ShareAdmission
 from rtcc_gateway.door.viewers import CAMERA_LOST, NO_MEDIA_S, Viewer, ViewerRegistry
 from rtcc_gateway.problems import problem
 from rtcc_gateway.restreamer.base import HttpUpstream
@@ -205,8 +205,7 @@ class HttpDoor:
                 source.close()
 
             stream = DoorCut(close)
-            viewer = connect_viewer(
-                self._viewers,
+            viewer = self._viewers.connect(
                 admission,
                 remote=request.remote or "unknown",
                 kind="mp4",
@@ -250,8 +249,7 @@ class HttpDoor:
         if known is not None and known.token != admission.token:
             raise _unavailable()  # an upstream that reuses ids across streams is broken
         if known is None:
-            viewer = connect_viewer(
-                self._viewers,
+            viewer = self._viewers.connect(
                 admission,
                 remote=request.remote or "unknown",
                 kind="hls",

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rtcc_gateway.door.viewers import Viewer, ViewerRegistry
-
 
 @dataclass(frozen=True, slots=True)
 class ShareAdmission:
@@ -17,26 +15,6 @@ class ShareAdmission:
     request_id: str
     camera_id: str
     share_audio: bool
-
-
-def connect_viewer(
-    viewers: ViewerRegistry,
-    admission: ShareAdmission,
-    *,
-    remote: str,
-    kind: str,
-    close: Callable[[], None],
-) -> Viewer | None:
-    """Register a viewer of the admitted share (None: the share was cut; the caller closes)."""
-    return viewers.connect(
-        token=admission.token,
-        share_id=admission.share_id,
-        camera_id=admission.camera_id,
-        request_id=admission.request_id,
-        remote=remote,
-        kind=kind,
-        close=close,
-    )
 
 
 class DoorCut:

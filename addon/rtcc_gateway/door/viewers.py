@@ -12,11 +12,12 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
 from rtcc_gateway.clock import Steady, WallClock, utc_now
+from rtcc_gateway.door.share_admission import ShareAdmission
 from rtcc_gateway.store_rows import iso
 
 _LOGGER = logging.getLogger(__name__)
@@ -34,10 +35,7 @@ class Viewer:
     """One viewer connection through a door."""
 
     id: str
-    token: str = field(repr=False)
-    share_id: str
-    camera_id: str
-    request_id: str
+    share: ShareAdmission  # the share it watches, as the door admitted it
     remote: str
     kind: str  # rtsp | mp4 | hls
     started: float  # monotonic, for durations
@@ -78,7 +76,7 @@ class ViewerRegistry:
         out: dict[str, list[dict[str, str]]] = {}
         for viewers in self._live.values():
             for viewer in sorted(viewers.values(), key=lambda v: v.started):
-                out.setdefault(viewer.share_id, []).append(
+                out.setdefault(viewer.share.share_id, []).append(
                     {
                         "viewer_id": viewer.id,
                         "connected_at": iso(viewer.connected_at) or "",
@@ -92,38 +90,27 @@ class ViewerRegistry:
         return {token: total[0] for token, total in self.totals.items()}
 
     def connect(
-        self,
-        *,
-        token: str,
-        share_id: str,
-        camera_id: str,
-        request_id: str,
-        remote: str,
-        kind: str,
-        close: Callable[[], None],
+        self, share: ShareAdmission, *, remote: str, kind: str, close: Callable[[], None]
     ) -> Viewer | None:
-        """Register a viewer now; None if the share was cut (the caller closes).
+        """Register a viewer of an admitted share now; None if it was cut (the caller closes).
 
         Registration is synchronous so a cut can never miss a viewer; the record of it is
         written by a task of its own, which a cancelled caller cannot interrupt.
         """
-        if token in self._cut:
+        if share.token in self._cut:
             return None
         viewer = Viewer(
             id=f"vwr_{secrets.token_urlsafe(8)}",
-            token=token,
-            share_id=share_id,
-            camera_id=camera_id,
-            request_id=request_id,
+            share=share,
             remote=remote,
             kind=kind,
             started=self._monotonic(),
             connected_at=self._now(),
             close=close,
         )
-        self._live.setdefault(token, {})[viewer.id] = viewer
-        count, seconds = self.totals.get(token, (0, 0.0))
-        self.totals[token] = (count + 1, seconds)
+        self._live.setdefault(share.token, {})[viewer.id] = viewer
+        count, seconds = self.totals.get(share.token, (0, 0.0))
+        self.totals[share.token] = (count + 1, seconds)
         viewer.recorded = self._spawn(self._notify("viewer_connected", self._detail(viewer)))
         return viewer
 
@@ -132,12 +119,12 @@ class ViewerRegistry:
 
         `end_reason` is set when the door knows it (`camera_lost`).
         """
-        live = self._live.get(viewer.token, {})
+        live = self._live.get(viewer.share.token, {})
         if live.pop(viewer.id, None) is None:
             return
         duration = self._monotonic() - viewer.started
-        count, seconds = self.totals.get(viewer.token, (0, 0.0))
-        self.totals[viewer.token] = (count, seconds + duration)
+        count, seconds = self.totals.get(viewer.share.token, (0, 0.0))
+        self.totals[viewer.share.token] = (count, seconds + duration)
         detail = self._detail(viewer)
         detail.update(duration_s=round(duration, 3), bytes=viewer.bytes_out)
         if end_reason is not None:
@@ -168,12 +155,12 @@ class ViewerRegistry:
     def _detail(self, viewer: Viewer) -> dict[str, Any]:
         return {
             "viewer_id": viewer.id,
-            "share_id": viewer.share_id,
-            "request_id": viewer.request_id,
-            "camera_id": viewer.camera_id,
+            "share_id": viewer.share.share_id,
+            "request_id": viewer.share.request_id,
+            "camera_id": viewer.share.camera_id,
             "remote": viewer.remote,
             "via": viewer.kind,
-            "viewers": len(self._live.get(viewer.token, {})),
+            "viewers": len(self._live.get(viewer.share.token, {})),
         }
 
     async def cut(self, token: str) -> None:

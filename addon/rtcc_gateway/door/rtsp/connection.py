@@ -41,7 +41,7 @@ from rtcc_gateway.door.rtsp.upstream import (
     diagnose,
     door_rtp_info,
 )
-from rtcc_gateway.door.share_admission import DoorCut, ShareAdmission, connect_viewer
+from rtcc_gateway.door.share_admission import DoorCut, ShareAdmission
 from rtcc_gateway.door.viewers import NO_MEDIA_S, Viewer, ViewerRegistry
 from rtcc_gateway.restreamer.base import Upstream
 
@@ -283,8 +283,8 @@ class Connection:
         stream = DoorCut(close)
         viewer: Viewer | None = None
         if self._viewers is not None:
-            viewer = connect_viewer(
-                self._viewers, admission, remote=self.remote, kind="rtsp", close=stream.cut
+            viewer = self._viewers.connect(
+                admission, remote=self.remote, kind="rtsp", close=stream.cut
             )
             if viewer is None:
                 close()
