@@ -28,22 +28,22 @@ def parse_iso(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class ShareRow:
-    """One share as stored."""
+    """One share as stored; a new one has no token, window, deadline, end or reason yet."""
 
     id: str
     request_id: str
     camera_id: str
     status: str
-    token: str | None
     duration_s: int
     cut: bool
-    starts_at: datetime | None
-    ends_at: datetime | None
-    approve_by: datetime | None
-    ended_at: datetime | None
-    reason: str | None
+    token: str | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    approve_by: datetime | None = None
+    ended_at: datetime | None = None
+    reason: str | None = None
 
 
 @dataclass(slots=True)

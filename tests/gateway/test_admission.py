@@ -41,9 +41,6 @@ def live(token: str) -> ShareRow:
         cut=False,
         starts_at=NOW,
         ends_at=NOW,
-        approve_by=None,
-        ended_at=None,
-        reason=None,
     )
 
 

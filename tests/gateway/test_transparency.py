@@ -28,9 +28,7 @@ def share(
         cut=False,
         starts_at=starts,
         ends_at=T0 + timedelta(seconds=live_s) if token else None,
-        approve_by=None,
         ended_at=T0 + timedelta(seconds=ended_after_s) if ended_after_s is not None else None,
-        reason=None,
     )
 
 

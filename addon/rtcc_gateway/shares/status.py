@@ -75,13 +75,8 @@ def new_share(
         request_id=request_id,
         camera_id=decision.camera_id,
         status=ShareStatus.DECLINED,
-        token=None,
         duration_s=decision.duration_s,
         cut=decision.cut,
-        starts_at=None,
-        ends_at=None,
-        approve_by=None,
-        ended_at=None,
         reason=None if decision.reason is None else str(decision.reason),
     )
     if decision.outcome == "approve":
