@@ -7,6 +7,7 @@ reconnect only what was missed) is the event cursor's call (`event_cursor.py`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -18,24 +19,16 @@ from .event_cursor import EventCursor
 type CityEventListener = Callable[[str, dict[str, Any]], None]
 
 
+@dataclass(eq=False, kw_only=True, slots=True)
 class Announcer:
     """Fires one gateway's bus events and tells the City request entities."""
 
-    def __init__(
-        self,
-        hass: HomeAssistant,
-        *,
-        entry_id: str,
-        gateway_id: str,
-        requests: RequestBook,
-        entity_id_of: Callable[[str], str | None],
-    ) -> None:
-        self._hass = hass
-        self._entry_id = entry_id
-        self._gateway_id = gateway_id
-        self._requests = requests
-        self._entity_id_of = entity_id_of
-        self._city_listeners: list[CityEventListener] = []
+    hass: HomeAssistant
+    entry_id: str
+    gateway_id: str
+    requests: RequestBook  # what each request asked, for the events that name it
+    entity_id_of: Callable[[str], str | None]  # a camera id's entity, if it has one
+    _city_listeners: list[CityEventListener] = field(default_factory=list, init=False)
 
     @callback
     def add_city_listener(self, listener: CityEventListener) -> CALLBACK_TYPE:
@@ -46,7 +39,7 @@ class Announcer:
     def fire(self, event: dict[str, Any]) -> None:
         """The bus event of a gateway event (one of BUS_EVENTS), and the City request one."""
         data = self.event_data(event)
-        self._hass.bus.async_fire(BUS_EVENTS[str(event["type"])], data)
+        self.hass.bus.async_fire(BUS_EVENTS[str(event["type"])], data)
         city_type = city_event_type(event)
         if city_type is not None:
             for listener in list(self._city_listeners):
@@ -60,12 +53,12 @@ class Announcer:
 
     def event_data(self, event: dict[str, Any]) -> dict[str, Any]:
         """What a bus event for this gateway carries (bus_events.event_data)."""
-        request = self._requests.get(str(event.get("request_id", "")))
+        request = self.requests.get(str(event.get("request_id", "")))
         camera_ids = event_camera_ids(event, request)
         return event_data(
             event,
             request,
-            entry_id=self._entry_id,
-            gateway_id=self._gateway_id,
-            entity_ids=[e for e in (self._entity_id_of(c) for c in camera_ids) if e],
+            entry_id=self.entry_id,
+            gateway_id=self.gateway_id,
+            entity_ids=[e for e in (self.entity_id_of(c) for c in camera_ids) if e],
         )

@@ -106,7 +106,7 @@ class RtccShareCoordinator(DataUpdateCoordinator[dict[str, Any]]):
         self.discovered: dict[str, DiscoveredCamera] = {}
         self.requests = RequestBook()
         self.announcer = Announcer(
-            hass,
+            hass=hass,
             entry_id=entry.entry_id,
             gateway_id=info.gateway_id,
             requests=self.requests,

@@ -35,7 +35,7 @@ class Owner:
         self.registered: list[tuple[Camera, ...]] = []
         self._rig = rig
         self.side = OwnerSide(
-            rig.parts,
+            parts=rig.parts,
             lock=asyncio.Lock(),
             life=rig.life,
             enforce=Enforcer(rig.parts, life=rig.life).enforce,

@@ -110,7 +110,7 @@ class ShareManager:
         self._life = ShareLifecycle(parts, camera=self.camera, wake=self._timer.wake)
         self._enforcer = Enforcer(parts, life=self._life)
         self._owner_side = OwnerSide(
-            parts,
+            parts=parts,
             life=self._life,
             lock=self._lock,
             enforce=self._enforcer.enforce,

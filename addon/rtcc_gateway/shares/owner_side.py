@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from rtcc_gateway.config import Camera, Policy
@@ -27,42 +27,32 @@ from rtcc_gateway.shares.views import request_event, window_record
 from rtcc_gateway.store import ShareRow, iso
 
 
+@dataclass(eq=False, kw_only=True, slots=True)
 class OwnerSide:
     """What the owner (through the integration) does to requests, shares and the policy."""
 
-    def __init__(
-        self,
-        parts: ShareParts,
-        *,
-        lock: asyncio.Lock,
-        life: ShareLifecycle,
-        enforce: Callable[[datetime], Awaitable[None]],
-        find_request: Callable[[str], Awaitable[RequestState | None]],
-        use_cameras: Callable[[tuple[Camera, ...]], None],
-        wake: Callable[[], None],
-    ) -> None:
-        self._p = parts
-        self._lock = lock
-        self._life = life
-        self._enforce = enforce
-        self._find_request = find_request
-        self._use_cameras = use_cameras
-        self._wake = wake
+    parts: ShareParts
+    lock: asyncio.Lock  # the façade's share lock, held by every action
+    life: ShareLifecycle
+    enforce: Callable[[datetime], Awaitable[None]]  # cut what the policy no longer allows
+    find_request: Callable[[str], Awaitable[RequestState | None]]
+    use_cameras: Callable[[tuple[Camera, ...]], None]  # the pushed cameras, for the doors
+    wake: Callable[[], None]  # the share timer: something is due sooner
 
     async def _write[T](self, write: Awaitable[T]) -> T:
-        return await write_or_503(write, self._p.store, self._p.guard)
+        return await write_or_503(write, self.parts.store, self.parts.guard)
 
     async def set_policy(self, policy: Policy, cameras: tuple[Camera, ...]) -> None:
         """A push from the integration: replaces policy and cameras, renews the lease."""
-        async with self._lock:
-            now = self._p.clock()
-            self._use_cameras(cameras)
-            self._p.policy.state = OwnerState(policy=policy, cameras=cameras, pushed_at=now)
-            self._p.policy.stale_announced = False
-            await self._enforce(now)
-            await self._write(save_owner(self._p.store, self._p.policy.state))
+        async with self.lock:
+            now = self.parts.clock()
+            self.use_cameras(cameras)
+            self.parts.policy.state = OwnerState(policy=policy, cameras=cameras, pushed_at=now)
+            self.parts.policy.stale_announced = False
+            await self.enforce(now)
+            await self._write(save_owner(self.parts.store, self.parts.policy.state))
             await self._write(
-                self._p.audit.append(
+                self.parts.audit.append(
                     "policy_updated",
                     {
                         "paused": policy.paused,
@@ -74,26 +64,26 @@ class OwnerSide:
             )
             # A source may have changed (some camera URLs expire): live streams follow.
             known = {c.id for c in cameras}
-            for share in list(self._p.book.active.values()):
+            for share in list(self.parts.book.active.values()):
                 if share.status == ShareStatus.LIVE and share.token and share.camera_id in known:
-                    await self._p.restreamer.add(self._life.spec(share))
-        self._wake()
+                    await self.parts.restreamer.add(self.life.spec(share))
+        self.wake()
 
     async def set_paused(self, *, paused: bool, until: datetime | None) -> None:
         """Pause sharing (optionally until a time; live shares end now), or resume."""
-        async with self._lock:
-            owner = self._p.policy.state
+        async with self.lock:
+            owner = self.parts.policy.state
             policy = replace(owner.policy, paused=paused, paused_until=until)
-            self._p.policy.state = replace(owner, policy=policy)
+            self.parts.policy.state = replace(owner, policy=policy)
             if paused:
-                await self._enforce(self._p.clock())
-            await self._write(save_owner(self._p.store, self._p.policy.state))
+                await self.enforce(self.parts.clock())
+            await self._write(save_owner(self.parts.store, self.parts.policy.state))
             name, detail = ("paused", {"until": iso(until)}) if paused else ("resumed", {})
-            await self._write(self._p.audit.append(name, detail))
-        self._wake()
+            await self._write(self.parts.audit.append(name, detail))
+        self.wake()
 
     async def _request(self, request_id: str) -> RequestState:
-        state = self._p.book.requests.get(request_id) or await self._find_request(request_id)
+        state = self.parts.book.requests.get(request_id) or await self.find_request(request_id)
         if state is None:
             raise NotFoundError(request_id)
         return state
@@ -109,66 +99,66 @@ class OwnerSide:
 
     async def approve(self, request_id: str, camera_ids: list[str] | None) -> RequestState:
         """The owner says yes to pending cameras; the policy still applies (default deny)."""
-        async with self._lock:
-            now = self._p.clock()
+        async with self.lock:
+            now = self.parts.clock()
             state = await self._request(request_id)
             waiting = self._pending_of(state, camera_ids)
             if not waiting:
                 raise NothingPendingError(request_id)
-            refuse_unless_recordable(self._p.guard)
+            refuse_unless_recordable(self.parts.guard)
             start = datetime.fromisoformat(state.row.body["start"])
             starting: list[ShareRow] = []
             for share in waiting:
-                blocked = blocking_reason(self._p.policy.state, share.camera_id, now)
+                blocked = blocking_reason(self.parts.policy.state, share.camera_id, now)
                 if blocked is not None:
-                    await self._write(self._life.decline(share, blocked))
+                    await self._write(self.life.decline(share, blocked))
                     continue
                 open_window(share, start, now)
-                await self._write(self._p.store.update_shares([share]))
-                self._p.book.index(share)
-                await self._write(self._p.audit.append("owner_approved", window_record(share)))
+                await self._write(self.parts.store.update_shares([share]))
+                self.parts.book.index(share)
+                await self._write(self.parts.audit.append("owner_approved", window_record(share)))
                 if share.status == ShareStatus.LIVE:
                     starting.append(share)
-            self._p.events.publish("request_decided", **request_event(state))
+            self.parts.events.publish("request_decided", **request_event(state))
             for share in starting:
-                await self._write(self._life.activate(share))
-            if request_id in self._p.book.requests:
-                self._p.book.changed(state, now=now)
-        self._wake()
+                await self._write(self.life.activate(share))
+            if request_id in self.parts.book.requests:
+                self.parts.book.changed(state, now=now)
+        self.wake()
         return state
 
     async def deny(self, request_id: str, camera_ids: list[str] | None) -> RequestState:
         """The owner says no to pending cameras."""
-        async with self._lock:
+        async with self.lock:
             state = await self._request(request_id)
             waiting = self._pending_of(state, camera_ids)
             if not waiting:
                 raise NothingPendingError(request_id)
             for share in waiting:
-                await self._write(self._life.decline(share, Reason.OWNER_DENIED))
-            if request_id in self._p.book.requests:
-                self._p.book.changed(state, now=self._p.clock())
-            self._p.events.publish("request_decided", **request_event(state))
+                await self._write(self.life.decline(share, Reason.OWNER_DENIED))
+            if request_id in self.parts.book.requests:
+                self.parts.book.changed(state, now=self.parts.clock())
+            self.parts.events.publish("request_decided", **request_event(state))
         return state
 
     async def revoke_share(self, share_id: str) -> None:
         """End one share now."""
-        async with self._lock:
-            share = self._p.book.shares.get(share_id)
+        async with self.lock:
+            share = self.parts.book.shares.get(share_id)
             if share is None:
-                if not await self._p.store.has_share(share_id):
+                if not await self.parts.store.has_share(share_id):
                     raise NotFoundError(share_id)
                 return  # ended long ago
             if is_active(share):
-                await self._life.end_all([(share, Reason.REVOKED)])
+                await self.life.end_all([(share, Reason.REVOKED)])
 
     async def revoke(self, camera_id: str | None) -> int:
         """End every active share of one camera, or of all; returns how many ended."""
-        async with self._lock:
+        async with self.lock:
             ending: list[Ending] = [
                 (share, Reason.REVOKED)
-                for share in self._p.book.active.values()
+                for share in self.parts.book.active.values()
                 if camera_id in (None, share.camera_id)
             ]
-            await self._life.end_all(ending)
+            await self.life.end_all(ending)
             return len(ending)

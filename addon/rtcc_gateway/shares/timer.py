@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -51,25 +52,17 @@ def next_wake[T](
     return min(candidates)
 
 
+@dataclass(eq=False, kw_only=True, slots=True)
 class ShareTimer:
     """Runs `tick` whenever `next_due` says, or sooner when woken."""
 
-    def __init__(
-        self,
-        *,
-        tick: Callable[[], Awaitable[None]],
-        next_due: Callable[[datetime], datetime],
-        clock: Callable[[], datetime],
-        rollback: Callable[[], Awaitable[None]],
-        guard: StorageGuard,
-    ) -> None:
-        self._tick = tick
-        self._next_due = next_due
-        self._clock = clock
-        self._rollback = rollback
-        self._guard = guard
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+    tick: Callable[[], Awaitable[None]]
+    next_due: Callable[[datetime], datetime]
+    clock: Callable[[], datetime]
+    rollback: Callable[[], Awaitable[None]]  # after a tick that could not write
+    guard: StorageGuard
+    _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _task: asyncio.Task[None] | None = field(default=None, init=False)
 
     def wake(self) -> None:
         """Something changed: look again now."""
@@ -90,16 +83,16 @@ class ShareTimer:
     async def _run(self) -> None:
         while True:
             self._wake.clear()
-            now = self._clock()
-            delay = max(0.0, (self._next_due(now) - now).total_seconds())
+            now = self.clock()
+            delay = max(0.0, (self.next_due(now) - now).total_seconds())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)
             try:
-                await self._tick()
+                await self.tick()
             except STORAGE_ERRORS as err:
                 # A decline or a start that could not be written: retried at the next tick.
-                await self._rollback()
-                self._guard.note("the share timer cannot write the database", err)
+                await self.rollback()
+                self.guard.note("the share timer cannot write the database", err)
                 await asyncio.sleep(1)
             except Exception:
                 # The timer must survive anything: a stopped timer would leave shares open.
