@@ -78,34 +78,27 @@ class ShareManager:
         secrets: Secrets,
         clock: WallClock = utc_now,
     ) -> None:
-        self._store = store
-        self._audit = audit
-        self._events = events
-        self._restreamer = restreamer
         self._agencies = dict(agencies)
-        self._policy = PolicyInForce(owner)
         self._links = Links(rtsp_base_url, public_base_url, http_links)
-        self.guard = guard
-        self._clock = clock
         self._secrets = secrets
-        self._book = ShareBook()
         self._lock = asyncio.Lock()
-        self._timer = ShareTimer(
-            tick=self.tick,
-            next_due=self._next_due,
-            clock=clock,
-            rollback=store.rollback,
-            guard=guard,
-        )
-        parts = ShareParts(
-            book=self._book,
-            policy=self._policy,
+        # What the parts below share, held once: memory, the policy in force, store, audit...
+        self._p = parts = ShareParts(
+            book=ShareBook(),
+            policy=PolicyInForce(owner),
             store=store,
             audit=audit,
             events=events,
             restreamer=restreamer,
             guard=guard,
             clock=clock,
+        )
+        self._timer = ShareTimer(
+            tick=self.tick,
+            next_due=self._next_due,
+            clock=clock,
+            rollback=store.rollback,
+            guard=guard,
         )
         self._life = ShareLifecycle(parts, camera=self.camera, wake=self._timer.wake)
         self._enforcer = Enforcer(parts, life=self._life)
@@ -120,9 +113,14 @@ class ShareManager:
         )
 
     @property
+    def guard(self) -> StorageGuard:
+        """What the database's health allows: refuses new work while it cannot be recorded."""
+        return self._p.guard
+
+    @property
     def owner(self) -> OwnerState:
         """The owner's policy and cameras in force."""
-        return self._policy.state
+        return self._p.policy.state
 
     def on_cut(self, listener: CutListener) -> None:
         """Call `listener(token)` first thing when a live share ends (the doors cut viewers)."""
@@ -141,29 +139,29 @@ class ShareManager:
         resumed; live ones resume only until their end. Requests that ended over an hour ago stay
         in the database; their figures are read back as totals.
         """
-        saved = await load_owner(self._store)
+        saved = await load_owner(self._p.store)
         if saved is not None:
             self._use_cameras(saved.cameras)
-            self._policy.state = saved
-        now = self._clock()
+            self._p.policy.state = saved
+        now = self._p.clock()
         cutoff = now - KEEP_ENDED
         self._enforcer.archive = {
             agency: Figures.from_totals(t)
-            for agency, t in (await self._store.totals_before(cutoff)).items()
+            for agency, t in (await self._p.store.totals_before(cutoff)).items()
         }
         by_request: dict[str, list[ShareRow]] = {}
-        for share in await self._store.load_shares(cutoff):
+        for share in await self._p.store.load_shares(cutoff):
             by_request.setdefault(share.request_id, []).append(share)
-        for row in await self._store.load_requests(cutoff):
+        for row in await self._p.store.load_requests(cutoff):
             state = self._state(row, by_request.get(row.id, []))
             ended = [s.ended_at for s in state.shares if s.ended_at is not None]
             final_at = row.ended_at or max(ended, default=row.created_at)
-            self._book.add(state, now=now, final_at=final_at)
+            self._p.book.add(state, now=now, final_at=final_at)
         await self.tick(restored=True)
-        live = self._book.live_tokens()
-        await self._restreamer.reconcile(live)
-        for share in [s for s in self._book.active.values() if s.token in live]:
-            await self._restreamer.add(self._life.spec(share))
+        live = self._p.book.live_tokens()
+        await self._p.restreamer.reconcile(live)
+        for share in [s for s in self._p.book.active.values() if s.token in live]:
+            await self._p.restreamer.add(self._life.spec(share))
 
     def _state(self, row: RequestRow, shares: list[ShareRow]) -> RequestState:
         agency = self._agencies.get(row.agency_id)
@@ -190,13 +188,13 @@ class ShareManager:
 
     def memory(self) -> dict[str, int]:
         """How much is held in memory (for tests and benchmarks)."""
-        return self._book.memory()
+        return self._p.book.memory()
 
     # --- lookups -------------------------------------------------------------------------------
 
     def live_share(self, token: str) -> ShareRow | None:
         """The share a token names if it is live now; unknown and expired look alike (None)."""
-        return self._book.live_share(token, self._clock())
+        return self._p.book.live_share(token, self._p.clock())
 
     def camera(self, camera_id: str) -> Camera | None:
         """A camera of the registry in force."""
@@ -208,7 +206,7 @@ class ShareManager:
 
     async def request_for(self, request_id: str, agency_id: str) -> RequestState:
         """The request if this agency made it (from the store for 7 days after it ended)."""
-        state = self._book.requests.get(request_id)
+        state = self._p.book.requests.get(request_id)
         if state is None:
             state = await self._stored_request(request_id, seen_for=CITY_SEES_ENDED)
         if state is None or state.row.agency_id != agency_id:
@@ -219,11 +217,11 @@ class ShareManager:
         self, request_id: str, seen_for: timedelta | None
     ) -> RequestState | None:
         """A request no longer in memory, as a read-only view (None if gone or too old)."""
-        found = await self._store.get_request(request_id)
+        found = await self._p.store.get_request(request_id)
         if found is None:
             return None
         row, shares = found
-        if seen_for is not None and row.ended_at and self._clock() - row.ended_at > seen_for:
+        if seen_for is not None and row.ended_at and self._p.clock() - row.ended_at > seen_for:
             return None
         return self._state(row, shares)
 
@@ -232,31 +230,31 @@ class ShareManager:
     async def submit(self, agency: Agency, body: dict[str, Any]) -> RequestState:
         """Decide a validated city request per camera and record everything."""
         async with self._lock:
-            refuse_unless_recordable(self.guard)
-            now = self._clock()
+            refuse_unless_recordable(self._p.guard)
+            now = self._p.clock()
             start = body.get("start") or now
             ask = city_ask(body, start)
             decisions = decide(self.owner, ask, now)
             if any(d.outcome == "ask" for d in decisions):
-                self._book.check_capacity(agency.id, now)  # only a request that would wait
+                self._p.book.check_capacity(agency.id, now)  # only a request that would wait
             request_id = f"req_{secrets.token_urlsafe(12)}"
             stored_body = {**body, "start": iso(start)}
             row = RequestRow(id=request_id, agency_id=agency.id, created_at=now, body=stored_body)
             timeout = self.owner.policy.approval_timeout_s
             shares = [new_share(request_id, d, start, now, timeout) for d in decisions]
-            await write_or_503(self._store.add_request(row, shares), self._store, self.guard)
+            await write_or_503(self._p.store.add_request(row, shares), self._p.store, self._p.guard)
             state = RequestState(row=row, agency_name=agency.name, shares=shares)
-            self._book.add(state, now=now)
+            self._p.book.add(state, now=now)
             async with self._undo_on_failure(state):
-                await self._audit.append(
+                await self._p.audit.append(
                     "request_received", received_record(state, self.owner, ask, decisions)
                 )
-                self._events.publish("request_received", **request_event(state))
+                self._p.events.publish("request_received", **request_event(state))
                 for share, decision in zip(state.shares, decisions, strict=True):
-                    await self._audit.append(
+                    await self._p.audit.append(
                         "request_decided", decided_record(share, decision, agency)
                     )
-                self._events.publish("request_decided", **request_event(state))
+                self._p.events.publish("request_decided", **request_event(state))
                 for share in state.shares:
                     if share.status == ShareStatus.LIVE:
                         await self._life.activate(share)
@@ -272,7 +270,7 @@ class ShareManager:
         try:
             yield
         except STORAGE_ERRORS as err:
-            self.guard.note("cannot record a request", err)
+            self._p.guard.note("cannot record a request", err)
             await self._life.end_all([(s, STORAGE_FAILED) for s in state.shares if is_active(s)])
             raise StorageUnavailableError from None
 
@@ -280,7 +278,7 @@ class ShareManager:
         """The city's DELETE: every share of the request is cut now (idempotent)."""
         async with self._lock:
             state = await self.request_for(request_id, agency_id)
-            if state.row.id not in self._book.requests:
+            if state.row.id not in self._p.book.requests:
                 return  # ended long ago; nothing is left to cut
             await self._life.end_all(
                 [(s, Reason.CITY_CANCELLED) for s in state.shares if is_active(s)]
@@ -288,8 +286,8 @@ class ShareManager:
             for share in state.shares:
                 if share.status == ShareStatus.PENDING:
                     declined = self._life.decline(share, Reason.CITY_CANCELLED)
-                    await write_or_503(declined, self._store, self.guard)
-            self._book.changed(state, now=self._clock())
+                    await write_or_503(declined, self._p.store, self._p.guard)
+            self._p.book.changed(state, now=self._p.clock())
 
     async def wait_for_decision(self, state: RequestState, timeout: float) -> None:
         """Long-poll: return when the request is no longer pending or after `timeout`."""
@@ -297,7 +295,7 @@ class ShareManager:
 
     def long_poll_started(self, request_id: str) -> asyncio.Event:
         """Set once a long-poll waits on this request (what a test waits for before acting)."""
-        return self._book.requests[request_id].polled
+        return self._p.book.requests[request_id].polled
 
     def city_view(self, state: RequestState) -> dict[str, Any]:
         """The request as the city sees it: no reasons, links only while live or scheduled."""
@@ -338,19 +336,19 @@ class ShareManager:
     async def tick(self, *, restored: bool = False) -> None:
         """Process whatever is due now (the timer calls this; tests may too)."""
         async with self._lock:
-            if self.guard.failed:
+            if self._p.guard.failed:
                 await self._life.flush()
                 return
-            await self._enforcer.enforce(self._clock(), restored=restored)
-            if not self.guard.reserved:
-                await self.guard.ensure_reserve()
+            await self._enforcer.enforce(self._p.clock(), restored=restored)
+            if not self._p.guard.reserved:
+                await self._p.guard.ensure_reserve()
 
     def _next_due(self, now: datetime) -> datetime:
         return next_wake(
             now,
-            guard=self.guard,
-            deadlines=self._book.deadlines,
-            any_active=bool(self._book.active),
+            guard=self._p.guard,
+            deadlines=self._p.book.deadlines,
+            any_active=bool(self._p.book.active),
             owner=self.owner,
         )
 
@@ -358,9 +356,9 @@ class ShareManager:
 
     def owner_state(self, viewers: Mapping[str, int]) -> dict[str, Any]:
         """GET /api/v1/state: cameras, pending requests, live shares, the policy in force."""
-        active = self._book.active.values()
-        pending = self._book.pending_requests()
-        return owner_state(self.owner, active, pending, viewers, self._clock())
+        active = self._p.book.active.values()
+        pending = self._p.book.pending_requests()
+        return owner_state(self.owner, active, pending, viewers, self._p.clock())
 
     def transparency(
         self, viewer_seconds: Mapping[str, float], viewers: Mapping[str, int]
@@ -372,7 +370,7 @@ class ShareManager:
         return report(
             {a.id: a.name for a in self._agencies.values()},
             self._enforcer.archive,
-            ((s.row, s.agency_name, s.shares) for s in self._book.requests.values()),
-            self._clock(),
+            ((s.row, s.agency_name, s.shares) for s in self._p.book.requests.values()),
+            self._p.clock(),
             figures,
         )

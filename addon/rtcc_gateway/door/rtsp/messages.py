@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Final, Literal
 
 VERSION: Final = "RTSP/1.0"
@@ -170,6 +170,7 @@ def _request_line(line: str) -> tuple[str, str]:
     return method, uri
 
 
+@dataclass(eq=False, slots=True)
 class Parser:
     """Incremental parser for one direction of one connection.
 
@@ -177,20 +178,13 @@ class Parser:
     reads what an upstream sends (answers, the odd server request, and frames).
     """
 
-    def __init__(
-        self,
-        role: Literal["server", "client"],
-        *,
-        max_head: int,
-        max_body: int,
-        max_frame: int = MAX_FRAME,
-    ) -> None:
-        self.role = role
-        self._max_head = max_head
-        self._max_body = max_body
-        self._max_frame = max_frame
-        self._buf = bytearray()
-        self._pos = 0
+    role: Literal["server", "client"]
+    _: KW_ONLY
+    max_head: int
+    max_body: int
+    max_frame: int = MAX_FRAME
+    _buf: bytearray = field(default_factory=bytearray, init=False, repr=False)  # may hold a token
+    _pos: int = field(default=0, init=False)
 
     @property
     def buffered(self) -> int:
@@ -214,9 +208,9 @@ class Parser:
             return None
         if buf[pos] == _DOLLAR:
             return self._frame(pos)
-        end = buf.find(b"\r\n\r\n", pos, pos + self._max_head + 4)
+        end = buf.find(b"\r\n\r\n", pos, pos + self.max_head + 4)
         if end < 0:
-            if len(buf) - pos > self._max_head:
+            if len(buf) - pos > self.max_head:
                 raise RtspError(431, "Request Header Fields Too Large", "the head is too long")
             if buf.find(b"\n", pos) >= 0 and buf.find(b"\r\n", pos) != buf.find(b"\n", pos) - 1:
                 raise _bad("a line ends in a bare CR or LF")
@@ -279,7 +273,7 @@ class Parser:
         if len(buf) - pos < 4:  # noqa: PLR2004
             return None
         length = int.from_bytes(buf[pos + 2 : pos + 4])
-        if length > self._max_frame:
+        if length > self.max_frame:
             raise _bad(f"an interleaved frame of {length} bytes is larger than allowed")
         if len(buf) - pos < 4 + length:
             return None
@@ -293,6 +287,6 @@ class Parser:
         if len(lengths) != 1 or not _DIGITS.fullmatch(lengths[0]):
             raise _bad("Content-Length must be given once, as a number")
         length = int(lengths[0])
-        if length > self._max_body:
+        if length > self.max_body:
             raise RtspError(413, "Request Entity Too Large", f"a body of {length} bytes")
         return length
