@@ -11,7 +11,6 @@ measure the CPU of the gateway, of go2rtc, and of go2rtc's ffmpeg children over 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import sys
@@ -19,11 +18,12 @@ import sys
 import aiohttp
 from common import (
     CpuMeter,
-    add_json_argument,
+    bench_options,
     children,
     command,
     emit,
     go2rtc_pid,
+    parse_options,
     running_gateway,
 )
 
@@ -101,9 +101,8 @@ async def main(viewers: int, seconds: float, as_json: bool = False) -> int:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = bench_options(__doc__)
     parser.add_argument("--viewers", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=20)
-    add_json_argument(parser)
-    args = parser.parse_args()
+    args = parse_options(parser)
     sys.exit(asyncio.run(main(args.viewers, args.seconds, args.json)))

@@ -10,12 +10,11 @@ Goal on these 2-core machines: p50 <= 20 ms, p99 <= 100 ms.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
 import time
 
-from common import add_json_argument, emit, percentile, report, running_gateway, summary
+from common import bench_options, emit, parse_options, percentile, report, running_gateway, summary
 
 
 async def main(n: int, as_json: bool = False) -> int:
@@ -47,8 +46,7 @@ async def main(n: int, as_json: bool = False) -> int:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = bench_options(__doc__)
     parser.add_argument("-n", type=int, default=1000, help="signed requests to send")
-    add_json_argument(parser)
-    args = parser.parse_args()
+    args = parse_options(parser)
     sys.exit(asyncio.run(main(args.n, args.json)))

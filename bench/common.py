@@ -55,11 +55,6 @@ def summary(values: list[float]) -> dict[str, float]:
     }
 
 
-def add_json_argument(parser: argparse.ArgumentParser) -> None:
-    """`--json`: the bench ends with one JSON line of its figures (bench/run collects it)."""
-    parser.add_argument("--json", action="store_true", help="end with one JSON line of figures")
-
-
 def emit(bench: str, figures: dict[str, Any]) -> None:
     """The machine-readable line: the last line of stdout, one JSON object."""
     print(json.dumps({"bench": bench, **figures}), flush=True)
@@ -130,14 +125,28 @@ def backend_config(backend: str) -> dict[str, Any]:
     raise SystemExit(f"unknown backend {backend!r}: direct or go2rtc")
 
 
-def add_backend_argument(parser: argparse.ArgumentParser, default: str = "direct") -> None:
-    """The `--backend` option every door benchmark takes."""
-    parser.add_argument(
-        "--backend",
-        default=default,
-        choices=["direct", "go2rtc"],
-        help="restreamer behind the door (go2rtc: the binary $GO2RTC_BIN names)",
-    )
+def bench_options(doc: str | None, *, backend: bool = False) -> argparse.ArgumentParser:
+    """The options every bench takes: its docstring's first line as the description, `--json`
+    (end with one JSON line of figures, which bench/run collects) and, for a bench with a
+    restreamer behind the door, `--backend`."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="end with one JSON line of figures")
+    if backend:
+        parser.add_argument(
+            "--backend",
+            default="direct",
+            choices=["direct", "go2rtc"],
+            help="restreamer behind the door (go2rtc: the binary $GO2RTC_BIN names)",
+        )
+    return parser
+
+
+def parse_options(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """The parsed options; a door bench says first which backend it measures."""
+    args = parser.parse_args()
+    if "backend" in args:
+        print(f"backend: {args.backend}")
+    return args
 
 
 TICKS = os.sysconf("SC_CLK_TCK")

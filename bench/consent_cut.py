@@ -10,13 +10,12 @@ tests and prints it; this script passes its output through).
 
 from __future__ import annotations
 
-import argparse
 import re
 import subprocess
 import sys
 from pathlib import Path
 
-from common import add_json_argument, emit
+from common import bench_options, emit, parse_options
 
 ROOT = Path(__file__).resolve().parent.parent
 SUMMARY = re.compile(
@@ -60,6 +59,5 @@ def main(as_json: bool) -> int:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_json_argument(parser)
-    sys.exit(main(parser.parse_args().json))
+    parser = bench_options(__doc__)
+    sys.exit(main(parse_options(parser).json))

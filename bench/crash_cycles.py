@@ -12,7 +12,6 @@ count never go down. The engine is tests/e2e/crash_run.py (the suite runs 5 cycl
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import sys
@@ -20,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import add_backend_argument, backend_config
+from common import backend_config, bench_options, parse_options
 
 from tests.e2e.crash_run import CrashRun
 from tests.peers.camera import run_camera
@@ -59,10 +58,8 @@ async def main(cycles: int, seed: int, backend: str, as_json: bool) -> int:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = bench_options(__doc__, backend=True)
     parser.add_argument("--cycles", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--json", action="store_true", help="one JSON line of figures")
-    add_backend_argument(parser)
-    args = parser.parse_args()
+    args = parse_options(parser)
     sys.exit(asyncio.run(main(args.cycles, args.seed, args.backend, args.json)))

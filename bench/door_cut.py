@@ -12,13 +12,12 @@ figure. Takes a little over a minute.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
 import time
 from datetime import datetime
 
-from common import add_backend_argument, add_json_argument, emit, report, running_gateway, summary
+from common import bench_options, emit, parse_options, report, running_gateway, summary
 
 from tests.peers.camera import run_camera
 from tests.peers.rtsp_client import play
@@ -74,11 +73,8 @@ async def main(shares: int, revokes: int, backend: str, as_json: bool = False) -
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = bench_options(__doc__, backend=True)
     parser.add_argument("--shares", type=int, default=50)
     parser.add_argument("--revokes", type=int, default=20)
-    add_backend_argument(parser)
-    add_json_argument(parser)
-    args = parser.parse_args()
-    print(f"backend: {args.backend}")
+    args = parse_options(parser)
     sys.exit(asyncio.run(main(args.shares, args.revokes, args.backend, args.json)))

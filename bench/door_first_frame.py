@@ -8,13 +8,12 @@ prints the medians and their ratio (goal <= 1.10).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import statistics
 import sys
 import time
 
-from common import add_backend_argument, add_json_argument, emit, report, running_gateway, summary
+from common import bench_options, emit, parse_options, report, running_gateway, summary
 
 from tests.peers.camera import run_camera
 
@@ -69,10 +68,7 @@ async def main(tries: int, backend: str, as_json: bool = False) -> int:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = bench_options(__doc__, backend=True)
     parser.add_argument("--tries", type=int, default=10)
-    add_backend_argument(parser)
-    add_json_argument(parser)
-    args = parser.parse_args()
-    print(f"backend: {args.backend}")
+    args = parse_options(parser)
     sys.exit(asyncio.run(main(args.tries, args.backend, args.json)))

@@ -10,17 +10,16 @@ measured the same way (its own CPU and memory, reported apart from the gateway's
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
 
 from common import (
     CpuMeter,
-    add_backend_argument,
-    add_json_argument,
+    bench_options,
     emit,
     go2rtc_pid,
     memory_mb,
+    parse_options,
     running_gateway,
 )
 
@@ -89,11 +88,8 @@ async def main(viewers: int, seconds: float, backend: str, as_json: bool = False
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = bench_options(__doc__, backend=True)
     parser.add_argument("--viewers", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=20)
-    add_backend_argument(parser)
-    add_json_argument(parser)
-    args = parser.parse_args()
-    print(f"backend: {args.backend}")
+    args = parse_options(parser)
     sys.exit(asyncio.run(main(args.viewers, args.seconds, args.backend, args.json)))

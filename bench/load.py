@@ -8,12 +8,11 @@ per-viewer rate).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
 import time
 
-from common import add_json_argument, emit, percentile, report, running_gateway
+from common import bench_options, emit, parse_options, percentile, report, running_gateway
 
 from tests.peers.camera import run_camera
 from tests.peers.load import SLOW_HTTP, SLOW_RTSP, burst, slowloris, watch
@@ -80,11 +79,10 @@ async def main(requests: int, viewers: int, slow: int, seconds: float, as_json: 
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = bench_options(__doc__)
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--viewers", type=int, default=50)
     parser.add_argument("--slow", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=5)
-    add_json_argument(parser)
-    args = parser.parse_args()
+    args = parse_options(parser)
     sys.exit(asyncio.run(main(args.requests, args.viewers, args.slow, args.seconds, args.json)))

@@ -13,7 +13,6 @@ gateway's (the goal of issue 10).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import sys
@@ -26,10 +25,11 @@ import aiohttp
 import yaml
 from common import (
     OWNER_TOKEN,
-    add_json_argument,
+    bench_options,
     emit,
     free_port,
     memory_mb,
+    parse_options,
     percentile,
     report,
     summary,
@@ -219,9 +219,8 @@ async def main(n: int, history: int, as_json: bool = False) -> int:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = bench_options(__doc__)
     parser.add_argument("-n", type=int, default=1000, help="measured requests per phase")
     parser.add_argument("--history", type=int, default=10_000, help="ended requests to build")
-    add_json_argument(parser)
-    args = parser.parse_args()
+    args = parse_options(parser)
     sys.exit(asyncio.run(main(args.n, args.history, args.json)))
