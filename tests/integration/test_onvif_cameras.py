@@ -12,6 +12,7 @@ import json
 import logging
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from homeassistant.config_entries import (
@@ -109,7 +110,10 @@ def heard(
 ) -> DiscoveredDevice:
     """What WS-Discovery heard from device urn:uuid:`uuid` (a camera, unless `types` say not)."""
     return DiscoveredDevice(
-        address=f"urn:uuid:{uuid}", xaddrs=(xaddr,) if xaddr else (), types=types, name=name
+        address=f"urn:uuid:{uuid}",
+        xaddrs=(xaddr,) if xaddr else (),
+        types=types,
+        scopes=(f"onvif://www.onvif.org/name/{quote(name)}",) if name else (),
     )
 
 

@@ -103,9 +103,8 @@ def test_parses_spec_probe_matches() -> None:
     )
     assert first.types == ("dn:NetworkVideoTransmitter", "tds:Device")
     assert first.is_video_transmitter
+    assert first.described == ("Front Porch", "IPC-HDW", "country/us, city/Jackson")
     assert first.name == "Front Porch"
-    assert first.hardware == "IPC-HDW"
-    assert first.location == "country/us, city/Jackson"
     assert first.metadata_version == 3
     assert first.source == "192.0.2.10"
     assert (first.host, first.port) == ("192.0.2.10", 80)

@@ -20,7 +20,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 _LOGGER = logging.getLogger(__name__)
@@ -72,12 +72,20 @@ class DiscoveredDevice:
     """Device service URLs (`http://host[:port]/onvif/device_service`)."""
     types: tuple[str, ...] = ()
     scopes: tuple[str, ...] = ()
-    name: str | None = None
-    hardware: str | None = None
-    location: str | None = None
+    """What the device says of itself (`onvif://www.onvif.org/name/...`): see `described`."""
     metadata_version: int | None = None
     source: str = ""
     """IP address the reply came from."""
+
+    @property
+    def described(self) -> ScopeInfo:
+        """Name, hardware and location as its scopes give them."""
+        return parse_scopes(self.scopes)
+
+    @property
+    def name(self) -> str | None:
+        """The name its scopes give, which the config flow shows."""
+        return self.described.name
 
     @property
     def is_video_transmitter(self) -> bool:
@@ -116,7 +124,15 @@ def build_probe(message_id: str, probe_type: str) -> bytes:
     ).encode()
 
 
-def parse_scopes(scopes: Sequence[str]) -> tuple[str | None, str | None, str | None]:
+class ScopeInfo(NamedTuple):
+    """What a device's ONVIF scopes say of it."""
+
+    name: str | None
+    hardware: str | None
+    location: str | None
+
+
+def parse_scopes(scopes: Sequence[str]) -> ScopeInfo:
     """Name, hardware and location from ONVIF scopes (`onvif://www.onvif.org/name/...`).
 
     Values are percent-decoded. Several location scopes (country/..., city/...) are joined.
@@ -137,7 +153,7 @@ def parse_scopes(scopes: Sequence[str]) -> tuple[str | None, str | None, str | N
             hardware = value
         elif kind == "location":
             locations.append(value)
-    return name, hardware, ", ".join(locations) or None
+    return ScopeInfo(name, hardware, ", ".join(locations) or None)
 
 
 def _local(tag: str) -> tuple[str, str]:
@@ -187,7 +203,6 @@ def _parse_match(match: ET.Element, source: str) -> DiscoveredDevice | None:
     # A device must be reachable to be of any use: keep only http(s) service URLs.
     xaddrs = tuple(x for x in _words(_child(match, _DISCOVERY_NSS, "XAddrs")) if _is_service_url(x))
     scopes = _words(_child(match, _DISCOVERY_NSS, "Scopes"))
-    name, hardware, location = parse_scopes(scopes)
     version_text = _text(_child(match, _DISCOVERY_NSS, "MetadataVersion"))
     metadata_version = int(version_text) if version_text and version_text.isdigit() else None
     return DiscoveredDevice(
@@ -195,9 +210,6 @@ def _parse_match(match: ET.Element, source: str) -> DiscoveredDevice | None:
         xaddrs=xaddrs,
         types=_words(_child(match, _DISCOVERY_NSS, "Types")),
         scopes=scopes,
-        name=name,
-        hardware=hardware,
-        location=location,
         metadata_version=metadata_version,
         source=source,
     )
@@ -263,9 +275,6 @@ def _merge(old: DiscoveredDevice, new: DiscoveredDevice) -> DiscoveredDevice:
         xaddrs=union(old.xaddrs, new.xaddrs),
         types=union(old.types, new.types),
         scopes=union(old.scopes, new.scopes),
-        name=old.name or new.name,
-        hardware=old.hardware or new.hardware,
-        location=old.location or new.location,
         metadata_version=old.metadata_version or new.metadata_version,
         source=old.source or new.source,
     )
