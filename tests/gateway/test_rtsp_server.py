@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import closing
 
 import pytest
 from rtcc_gateway.door.rtsp import Admission, RtspDoor
@@ -32,11 +33,8 @@ async def test_options_are_answered_with_what_the_door_allows(
     door: tuple[RtspDoor, str, list[str]],
 ) -> None:
     _, base, _ = door
-    conn = await RtspConnection.open(base)
-    try:
+    with closing(await RtspConnection.open(base)) as conn:
         answer = await conn.ask("OPTIONS", f"{base}/tok_unknown")
-    finally:
-        conn.close()
     assert answer.status == 200
     public = answer.header("Public") or ""
     assert "DESCRIBE" in public
@@ -47,11 +45,8 @@ async def test_a_token_admit_refuses_is_404_and_asked_once(
     door: tuple[RtspDoor, str, list[str]],
 ) -> None:
     _, base, asked = door
-    conn = await RtspConnection.open(base)
-    try:
+    with closing(await RtspConnection.open(base)) as conn:
         answer = await conn.ask("DESCRIBE", f"{base}/tok_unknown", Accept="application/sdp")
-    finally:
-        conn.close()
     assert answer.status == 404
     assert asked == ["tok_unknown"]
 

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck
 from rtcc_gateway.signing import sign_request
 from schemathesis import checks as st_checks
 
-from .process import stop_process
+from .process import announcing
 
 CHECKS = (
     st_checks.not_a_server_error,
@@ -139,15 +139,9 @@ def running_gateway(config: dict[str, Any], folder: Path) -> Iterator[dict[str, 
     """`rtcc-gateway serve` on loopback with `config`; yields its base URLs."""
     path = folder / "gateway.yaml"
     path.write_text(yaml.safe_dump(config))
-    proc = subprocess.Popen(
-        ["rtcc-gateway", "serve", "--config", str(path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline().split()
+    argv = ["rtcc-gateway", "serve", "--config", str(path)]
+    with announcing(argv, stop_timeout=15, stderr=subprocess.DEVNULL) as (_, ready):
+        line = ready.split()
         assert line, "the gateway printed nothing"
         assert line[0] == "listening", line
         ports = dict(part.split("=", 1) for part in line[1:])
@@ -155,5 +149,3 @@ def running_gateway(config: dict[str, Any], folder: Path) -> Iterator[dict[str, 
             "public": f"http://{ports['public']}",
             "owner": f"http://{ports['owner']}",
         }
-    finally:
-        stop_process(proc, timeout=15)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .process import stop_process
+from .process import announcing
 
 SIM = Path(__file__).with_name("camera_sim.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -29,25 +29,13 @@ def camera_available() -> str | None:
 @contextlib.contextmanager
 def run_camera(*args: str, timeout: float = 15) -> Iterator[str]:
     """Run the camera; yields its RTSP URL (on 127.0.0.1, a free port)."""
-    proc = subprocess.Popen(
-        [SYSTEM_PYTHON, str(SIM), "--port", "0", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline().strip()
+    argv = [SYSTEM_PYTHON, str(SIM), "--port", "0", *args]
+    with announcing(argv, stop_timeout=5) as (proc, line):
         if not line.startswith("ready "):
             proc.kill()
             _, err = proc.communicate(timeout=timeout)
             raise AssertionError(f"camera did not start: {line!r} {err}")
         yield line.split(" ", 1)[1]
-    finally:
-        stop_process(proc, timeout=5)
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
 
 
 @contextlib.contextmanager

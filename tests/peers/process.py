@@ -1,10 +1,12 @@
-"""The peers' child processes: ending them, and what runs under a process (Linux /proc)."""
+"""The peers' child processes: starting one that says when it is ready, ending them, and what
+runs under a process (Linux /proc)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,3 +45,20 @@ def cmdline(pid: int) -> list[str]:
     except (FileNotFoundError, ProcessLookupError):
         return []
     return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
+
+
+@contextlib.contextmanager
+def announcing(
+    argv: list[str], *, stop_timeout: float, stderr: int = subprocess.PIPE
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """Run a child that prints one line once it is ready; yields it and that line, stripped
+    (empty if it ended first). On exit it is stopped (killed if need be) and its pipes closed."""
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=stderr, text=True)
+    try:
+        assert proc.stdout is not None
+        yield proc, proc.stdout.readline().strip()
+    finally:
+        stop_process(proc, timeout=stop_timeout)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
