@@ -31,7 +31,7 @@ import voluptuous as vol
 import yaml
 
 from rtcc_gateway.config import ConfigError, parse_config
-from rtcc_gateway.validators import problems_of
+from rtcc_gateway.validators import validated
 
 EXIT_OK: Final = 0
 EXIT_BAD_INPUT: Final = 2
@@ -199,12 +199,12 @@ OPTIONS_SCHEMA: Final = vol.Schema(
 
 def parse_options(raw: Any) -> AddonOptions:
     """Validate the shape of the options (what each value means is the gateway schema's job)."""
-    if not isinstance(raw, dict):
-        raise OptionsError(["(options): expected a mapping of options"])
-    try:
-        data = OPTIONS_SCHEMA(raw)
-    except vol.Invalid as err:
-        raise OptionsError(problems_of(err)) from None
+    data = validated(
+        OPTIONS_SCHEMA,
+        raw,
+        fail=OptionsError,
+        not_a_mapping="(options): expected a mapping of options",
+    )
     return AddonOptions(
         base_url=data["base_url"],
         rtsp_base_url=data["rtsp_base_url"],

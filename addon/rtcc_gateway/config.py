@@ -12,7 +12,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import voluptuous as vol
 import yaml
 
 from rtcc_gateway.config_schema import (
@@ -41,7 +40,7 @@ from rtcc_gateway.config_types import (
     RestreamerChoice,
     TlsConfig,
 )
-from rtcc_gateway.validators import problems_of
+from rtcc_gateway.validators import validated
 
 __all__ = [
     "AGENCY_SCHEMA",
@@ -159,12 +158,12 @@ def _port_checks(data: dict[str, Any]) -> list[str]:
 def parse_config(raw: Any, base_dir: Path | None = None) -> GatewayConfig:
     """Validate a loaded configuration and build the typed value, or raise ConfigError."""
     base = base_dir or Path.cwd()
-    if not isinstance(raw, dict):
-        raise ConfigError(["(top level): expected a mapping of settings"])
-    try:
-        data = CONFIG_SCHEMA(raw)
-    except vol.Invalid as err:
-        raise ConfigError(problems_of(err)) from None
+    data = validated(
+        CONFIG_SCHEMA,
+        raw,
+        fail=ConfigError,
+        not_a_mapping="(top level): expected a mapping of settings",
+    )
     problems = _cross_checks(data, base)
     if problems:
         raise ConfigError(sorted(problems))

@@ -10,6 +10,7 @@ where it is shown it is prefixed with the field (`cameras[0].max_duration_s: ...
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, time
 from typing import Any, Final
 
@@ -184,6 +185,26 @@ def rule_of(error: vol.Invalid) -> str:
     if msg.startswith("expected list"):
         return "expected a list"
     return msg
+
+
+def validated(
+    schema: vol.Schema,
+    raw: object,
+    *,
+    fail: Callable[[list[str]], Exception],
+    not_a_mapping: str,
+) -> dict[str, Any]:
+    """`raw` as `schema` makes it, or `fail(problems)` raised with every problem named.
+
+    Only `not_a_mapping` is named when `raw` is not a mapping at all.
+    """
+    if not isinstance(raw, dict):
+        raise fail([not_a_mapping])
+    try:
+        data: dict[str, Any] = schema(raw)
+    except vol.Invalid as err:
+        raise fail(problems_of(err)) from None
+    return data
 
 
 def problems_of(error: vol.Invalid) -> list[str]:

@@ -25,6 +25,7 @@ from rtcc_gateway.validators import (
     query_int,
     text,
     time_of_day,
+    validated,
 )
 
 
@@ -162,3 +163,34 @@ def test_voluptuous_type_errors_are_put_in_the_same_words() -> None:
 def test_an_empty_path_is_the_top_level() -> None:
     assert format_path([]) == "(top level)"
     assert format_path(["policy", "privacy_windows", 0, "end"]) == "policy.privacy_windows[0].end"
+
+
+class RefusedError(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(problems)
+        self.problems = problems
+
+
+SCHEMA = vol.Schema({vol.Required("port"): integer(1, 65535), vol.Optional("name"): text(10)})
+
+
+def test_validated_gives_what_the_schema_makes() -> None:
+    assert validated(SCHEMA, {"port": 8099}, fail=RefusedError, not_a_mapping="x") == {"port": 8099}
+
+
+@pytest.mark.parametrize(
+    ("raw", "problems"),
+    [
+        (["port", 8099], ["(top level): expected a mapping"]),
+        (None, ["(top level): expected a mapping"]),
+        (
+            {"port": 0, "name": "far too long a name"},
+            ["name: must be at most 10 characters", "port: expected an integer from 1 to 65535"],
+        ),
+        ({}, ["port: required field is missing"]),
+    ],
+)
+def test_validated_names_every_problem_in_the_callers_error(raw: Any, problems: list[str]) -> None:
+    with pytest.raises(RefusedError) as err:
+        validated(SCHEMA, raw, fail=RefusedError, not_a_mapping="(top level): expected a mapping")
+    assert err.value.problems == problems
