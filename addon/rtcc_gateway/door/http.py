@@ -11,7 +11,6 @@ cuts them. Unknown and expired tokens answer the same 404.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from rtcc_gateway.door.share_admission import DoorCut, ShareAdmission
 from rtcc_gateway.door.viewers import CAMERA_LOST, NO_MEDIA_S, Viewer, ViewerRegistry
 from rtcc_gateway.problems import problem
 from rtcc_gateway.restreamer.base import HttpUpstream
+from rtcc_gateway.tasks import cancel_and_wait
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -121,10 +121,8 @@ class HttpDoor:
 
     async def stop(self) -> None:
         """Close everything."""
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+        await cancel_and_wait(self._sweeper)
+        self._sweeper = None
         for token in {s.token for s in self._hls.values()}:
             await self.forget(token)
         if self._session is not None:

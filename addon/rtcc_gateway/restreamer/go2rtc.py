@@ -11,7 +11,6 @@ new ports and credentials and only the live streams. go2rtc's DELETE leaves live
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import shutil
 import tempfile
@@ -40,6 +39,7 @@ from rtcc_gateway.restreamer.go2rtc_config import (
     stream_sources,
 )
 from rtcc_gateway.restreamer.go2rtc_server import API_ERRORS, Go2rtcServer
+from rtcc_gateway.tasks import cancel_and_wait
 
 __all__ = [
     "ALLOW_PATHS",
@@ -191,11 +191,8 @@ class Go2rtcRestreamer:
     async def stop(self) -> None:
         """Stop supervising, end the child, delete the runtime folder."""
         self._stopping = True
-        if self._watcher is not None:
-            self._watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watcher
-            self._watcher = None
+        await cancel_and_wait(self._watcher)
+        self._watcher = None
         async with self._lock:
             await self._end_child()
         self._live.clear()

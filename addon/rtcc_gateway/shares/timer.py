@@ -20,6 +20,7 @@ from rtcc_gateway.policy import OwnerState
 from rtcc_gateway.schedule import next_window_start
 from rtcc_gateway.shares.owner_policy import lease_end
 from rtcc_gateway.storage_guard import STORAGE_ERRORS, StorageGuard
+from rtcc_gateway.tasks import cancel_and_wait
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -74,11 +75,8 @@ class ShareTimer:
 
     async def stop(self) -> None:
         """Stop the timer."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def _run(self) -> None:
         while True:
