@@ -9,10 +9,11 @@ latest head it has seen (OWNER-API.md). A head is written `SEQ:HASH` (`format_he
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -236,24 +237,32 @@ def row_to_record(row: Sequence[Any]) -> AuditRecord:
         raise BadRowError(seq, str(err)) from None
 
 
-async def iter_rows(conn: aiosqlite.Connection) -> AsyncIterator[Sequence[Any]]:
-    """Every row of the `audit` table, oldest first."""
+async def iter_rows(conn: aiosqlite.Connection) -> AsyncGenerator[Sequence[Any]]:
+    """Every row of the `audit` table, oldest first.
+
+    A reader that may stop early closes it (`contextlib.aclosing`) while `conn` is still open:
+    left to the garbage collector, its cursor would be closed after the connection, and fail.
+    """
     async with conn.execute(f"SELECT {COLUMNS} FROM audit ORDER BY seq") as cursor:  # noqa: S608
         async for row in cursor:
             yield row
 
 
 async def verify_rows(
-    rows: AsyncIterator[Sequence[Any]], head: tuple[int, str] | None
+    rows: AsyncGenerator[Sequence[Any]], head: tuple[int, str] | None
 ) -> VerifyResult:
-    """Verify a chain read row by row (constant memory); an unreadable row breaks it."""
+    """Verify a chain read row by row (constant memory); an unreadable row breaks it.
+
+    `rows` is closed before this returns, whether it was read to the end or not.
+    """
     verifier = ChainVerifier(head)
-    async for row in rows:
-        try:
-            record = row_to_record(row)
-        except BadRowError as err:
-            verifier.mark_bad(err.seq)
-            break
-        if not verifier.feed(record):
-            break
+    async with contextlib.aclosing(rows):
+        async for row in rows:
+            try:
+                record = row_to_record(row)
+            except BadRowError as err:
+                verifier.mark_bad(err.seq)
+                break
+            if not verifier.feed(record):
+                break
     return verifier.result()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import aclosing, asynccontextmanager
 from pathlib import Path
 from typing import Final
 
@@ -87,10 +87,11 @@ async def export_database(data_dir: Path) -> AsyncGenerator[AuditRecord]:
     """
     async with _open_readonly(data_dir) as conn:
         try:
-            async for row in iter_rows(conn):
-                try:
-                    yield row_to_record(row)
-                except BadRowError as err:
-                    raise AuditDatabaseError(str(err)) from None
+            async with aclosing(iter_rows(conn)) as rows:
+                async for row in rows:
+                    try:
+                        yield row_to_record(row)
+                    except BadRowError as err:
+                        raise AuditDatabaseError(str(err)) from None
         except sqlite3.Error as err:
             raise AuditDatabaseError(f"cannot read the audit table: {err}") from None
