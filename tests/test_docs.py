@@ -31,7 +31,7 @@ import shlex
 import shutil
 import signal
 import subprocess
-import time
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -164,7 +164,7 @@ class Session:
         shutil.copytree(
             ROOT / "examples", folder / "examples", ignore=shutil.ignore_patterns(".demo-data")
         )
-        self.servers: list[tuple[Block, subprocess.Popen[bytes], Path]] = []
+        self.servers: list[tuple[Block, subprocess.Popen[bytes], Path, threading.Thread]] = []
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
     def bash(self, script: str, where: str) -> str:
@@ -189,26 +189,38 @@ class Session:
         return output
 
     def start(self, block: Block) -> None:
+        """Start a server block and wait until it prints its ready line (or ends first)."""
         (command,) = commands_of(block)
-        ready = block.directive["ready"]
+        ready = block.directive["ready"].encode()
         log = self.folder / f".server-{len(self.servers)}.log"
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                shlex.split(SCRIPTS_RUN.sub(r"\1", command)),
-                cwd=self.folder,
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        self.servers.append((block, proc, log))
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while ready not in log.read_text(errors="replace"):
-            assert proc.poll() is None, f"{block.where}: exited\n{log.read_text()}"
-            assert time.monotonic() < deadline, f"{block.where}: never printed {ready!r}"
-            time.sleep(0.05)
+        proc = subprocess.Popen(
+            shlex.split(SCRIPTS_RUN.sub(r"\1", command)),
+            cwd=self.folder,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        said_ready = threading.Event()
+
+        def copy_to_log() -> None:
+            # Keeps draining the pipe after the ready line, so the server never blocks on it.
+            assert proc.stdout is not None
+            with log.open("wb") as out:
+                for line in proc.stdout:
+                    out.write(line)
+                    out.flush()
+                    if ready in line:
+                        said_ready.set()
+            said_ready.set()  # the output ended: wake the waiter to say so
+
+        copier = threading.Thread(target=copy_to_log, daemon=True)
+        copier.start()
+        self.servers.append((block, proc, log, copier))
+        assert said_ready.wait(READY_TIMEOUT_S), f"{block.where}: never printed {ready!r}"
+        assert ready in log.read_bytes(), f"{block.where}: exited\n{log.read_text()}"
 
     def stop(self) -> None:
-        for block, proc, log in reversed(self.servers):
+        for block, proc, log, copier in reversed(self.servers):
             proc.send_signal(signal.SIGINT)
             try:
                 code = proc.wait(timeout=STOP_TIMEOUT_S)
@@ -216,6 +228,7 @@ class Session:
                 proc.kill()
                 proc.wait()
                 raise AssertionError(f"{block.where}: still running after Ctrl-C") from None
+            copier.join()
             assert code == 0, f"{block.where}: exit {code} after Ctrl-C\n{log.read_text()}"
         self.servers.clear()
 
